@@ -1,0 +1,127 @@
+"""The practice server: a deterministic stand-in for Ollama that ships with ollama_nb.
+
+`PracticeServer` runs it on a background thread (tests, notebooks, widgets);
+`python -m ollama_nb.server` runs it in the foreground (make serve, make lab).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import sys
+import threading
+
+import tornado.httpserver
+import tornado.netutil
+
+from .app import MAX_BLOB, ServerState
+from .routes import make_app
+from .store import Store
+
+__all__ = ["PracticeServer", "is_loopback"]
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _fault_plan(faults):
+    if not faults:
+        return None
+    from .faults import FaultPlan
+
+    return FaultPlan.parse(faults)
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return tornado.netutil.bind_sockets(port, host, family=family, backlog=1024)
+
+
+def _http_server(state: ServerState) -> tornado.httpserver.HTTPServer:
+    return tornado.httpserver.HTTPServer(
+        make_app(state), max_body_size=MAX_BLOB + 1, idle_connection_timeout=300
+    )
+
+
+class PracticeServer:
+    """A practice server on a background thread: `with PracticeServer() as srv: srv.url`."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        speed: float = 0,
+        state_dir: str | None = None,
+        faults=None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.state = ServerState(Store(state_dir), speed, _fault_plan(faults))
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: tornado.httpserver.HTTPServer | None = None
+
+    @property
+    def store(self) -> Store:
+        return self.state.store
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> PracticeServer:
+        if self._thread:
+            return self
+        sockets = _bind(self.host, self.port)
+        self.port = sockets[0].getsockname()[1]
+        if not is_loopback(self.host):
+            print(f"warning: the practice server listens beyond this machine on {self.host}",
+                  file=sys.stderr)
+        ready = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            self._server = _http_server(self.state)
+            self._server.add_sockets(sockets)
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=serve, name="ollama-practice-server", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if not self._thread or not self._loop:
+            return
+        loop, server = self._loop, self._server
+
+        async def shutdown() -> None:
+            if server:
+                server.stop()
+                await server.close_all_connections()
+            loop.stop()
+
+        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(shutdown()))
+        self._thread.join(10)
+        self._thread = None
+
+    def __enter__(self) -> PracticeServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"PracticeServer(url={self.url!r})"

@@ -1,0 +1,71 @@
+"""`python -m ollama_nb.server`: run the practice server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from . import _bind, _fault_plan, _http_server, is_loopback
+from .app import ServerState
+from .store import Store
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ollama_nb.server",
+        description="A deterministic practice stand-in for Ollama (canned answers, no model).",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=11434)
+    parser.add_argument("--speed", type=float, default=0,
+                        help="tokens per second when streaming (0 = as fast as possible)")
+    parser.add_argument("--state", default=None, help="keep the model store in this folder")
+    parser.add_argument("--faults", default=None, help="fault injection SPEC (see README)")
+    parser.add_argument("--exit-with-parent", type=int, default=None, metavar="PID",
+                        help="stop when this process ends (used by ollama_nb.setup)")
+    args = parser.parse_args(argv)
+    try:
+        plan = _fault_plan(args.faults)
+        sockets = _bind(args.host, args.port)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    port = sockets[0].getsockname()[1]
+    if not is_loopback(args.host):
+        print(f"warning: listening on {args.host}: other machines can reach this practice "
+              "server", file=sys.stderr)
+    if plan:
+        print("faults:\n" + plan.describe(), file=sys.stderr)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"listening on http://{host}:{port}", flush=True)
+
+    async def serve() -> None:
+        server = _http_server(ServerState(Store(args.state), args.speed, plan))
+        server.add_sockets(sockets)
+        while True:
+            await asyncio.sleep(1)
+            if args.exit_with_parent and not _alive(args.exit_with_parent):
+                server.stop()
+                return
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

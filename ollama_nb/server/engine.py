@@ -1,0 +1,263 @@
+"""Deterministic text and vectors: what the practice server "says".
+
+There is no model here. Replies come from the answer book, simple rules (arithmetic, a name
+the learner gave earlier) or a plainly labelled practice reply; every reply says it comes
+from the practice server. The same request always gives the same tokens, so notebooks can
+store their outputs and nbval can compare them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .answerbook import ENTRIES, OPENERS_EN, OPENERS_ZH
+
+LABEL_EN = "[practice server] "
+LABEL_ZH = "【练习服务器】"
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_TOKEN = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
+    r"|\s*[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+"
+    r"|\s+"
+)
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_STOPWORDS = frozenset(
+    "a an the is are was were be to of in on at for and or but it its this that with as by "
+    "what why how who when where which do does did i you we they he she my your me".split()
+)
+
+
+def is_chinese(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into "tokens": a word with its leading space, or one CJK character."""
+    return _TOKEN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text or ""))
+
+
+def _stable_int(*parts: object) -> int:
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+# -- replies ----------------------------------------------------------------------------------
+@dataclass
+class Reply:
+    content: str = ""
+    thinking: str = ""
+    tool_calls: list = field(default_factory=list)
+    done_reason: str = "stop"
+
+
+def _normalise(text: str) -> str:
+    return " " + re.sub(r"[^\w\u4e00-\u9fff]+", " ", text.lower()) + " "
+
+
+def _book_answer(prompt: str) -> str | None:
+    norm = _normalise(prompt)
+    for keywords, answer in ENTRIES:
+        if all((f" {k} " in norm) if k.isascii() else (k in norm) for k in keywords):
+            return answer
+    return None
+
+
+_ARITH = re.compile(
+    r"(-?\d+(?:\.\d+)?)\s*(\+|-|\*|x|×|/|÷|plus|minus|times|multiplied by|divided by|加|减|乘以|除以)"
+    r"\s*(-?\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_OPS = {
+    "+": "+", "plus": "+", "加": "+", "-": "-", "minus": "-", "减": "-",
+    "*": "*", "x": "*", "×": "*", "times": "*", "multiplied by": "*", "乘以": "*",
+    "/": "/", "÷": "/", "divided by": "/", "除以": "/",
+}
+
+
+def _arithmetic(prompt: str, chinese: bool) -> str | None:
+    match = _ARITH.search(prompt)
+    if not match:
+        return None
+    a, op, b = float(match[1]), _OPS[match[2].lower()], float(match[3])
+    if op == "/" and b == 0:
+        return "不能除以零。" if chinese else "You cannot divide by zero."
+    value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0}[op]
+    shown = int(value) if value == int(value) else round(value, 6)
+    expr = f"{match[1]} {op} {match[3]}"
+    return f"{expr} = {shown}。" if chinese else f"{expr} = {shown}."
+
+
+_MY_NAME = re.compile(r"(?:my name is|i am|i'm|call me)\s+([A-Z][\w-]*)|我叫([^\s，。,.!！?？]+)")
+
+
+def _name_answer(prompt: str, history: list[str], chinese: bool) -> str | None:
+    asks = re.search(r"what(?:'s| is) my name|我叫什么", prompt, re.IGNORECASE)
+    if not asks:
+        return None
+    for earlier in reversed(history):
+        match = _MY_NAME.search(earlier)
+        if match:
+            name = match[1] or match[2]
+            return f"你叫{name}。" if chinese else f"Your name is {name}."
+    return (
+        "你还没有告诉我你的名字。" if chinese else "You have not told me your name yet."
+    )
+
+
+_COUNT = re.compile(r"count (?:from 1 )?(?:up )?to (\d+)|数到\s*(\d+)", re.IGNORECASE)
+
+
+def _counting(prompt: str) -> str | None:
+    """"Count to N": a reply of any length on demand, for streaming demos and benchmarks."""
+    match = _COUNT.search(prompt)
+    if not match:
+        return None
+    n = min(int(match[1] or match[2]), 1_000_000)
+    return " ".join(str(i) for i in range(1, n + 1))
+
+
+def _fallback(prompt: str, chinese: bool) -> str:
+    short = prompt.strip().replace("\n", " ")
+    short = short[:80] + ("…" if len(short) > 80 else "")
+    if chinese:
+        return (
+            f"我不是真正的模型，答案本里没有“{short}”的答案。连接一个真正的 Ollama "
+            "就能得到真实的回答；现在可以试着问“为什么天空是蓝色的？”。"
+        )
+    return (
+        f"I am not a real model and my answer book has nothing for “{short}”. Connect a real "
+        "Ollama to get a real answer; meanwhile try asking why the sky is blue."
+    )
+
+
+def _persona(system: str, chinese: bool) -> tuple[str, str]:
+    """A visible effect of the system prompt: a persona's greeting, or a plain note."""
+    if not system:
+        return "", ""
+    if re.search(r"mario|马里奥", system, re.IGNORECASE):
+        return ("我是马里奥！", "呀呼！") if chinese else ("It's-a me, Mario! ", " Wahoo!")
+    if re.search(r"pirate|海盗", system, re.IGNORECASE):
+        return ("啊哈，伙计！", "") if chinese else ("Arr, matey! ", "")
+    brief = system.strip().replace("\n", " ")
+    brief = brief[:60] + ("…" if len(brief) > 60 else "")
+    if chinese:
+        return f"（遵照系统提示“{brief}”）", ""
+    return f"(Following the system prompt “{brief}”) ", ""
+
+
+def compose_answer(
+    prompt: str, system: str = "", history: list[str] | None = None, options: dict | None = None
+) -> str:
+    """The labelled reply text for a prompt; `options` temperature and seed pick the wording."""
+    options = options or {}
+    chinese = is_chinese(prompt) or (not prompt.strip() and is_chinese(system))
+    body = (
+        _name_answer(prompt, history or [], chinese)
+        or _counting(prompt)
+        or _book_answer(prompt)
+        or _arithmetic(prompt, chinese)
+        or _fallback(prompt, chinese)
+    )
+    temperature = options.get("temperature", 0.8)
+    openers = OPENERS_ZH if chinese else OPENERS_EN
+    opener = ""
+    if isinstance(temperature, (int, float)) and temperature > 0:
+        opener = openers[_stable_int(options.get("seed", 0), prompt) % len(openers)]
+    before, after = _persona(system, chinese)
+    label = LABEL_ZH if chinese else LABEL_EN
+    return f"{label}{before}{opener}{body}{after}"
+
+
+def thinking_for(prompt: str) -> str:
+    short = prompt.strip().replace("\n", " ")[:80]
+    if is_chinese(prompt):
+        return (
+            f"用户问的是：“{short}”。我是练习服务器，没有真正的推理能力，"
+            "所以我在答案本里查找，然后给出简短的回答。"
+        )
+    return (
+        f"The user asks: “{short}”. I am the practice server and cannot really reason, so I "
+        "look the question up in my answer book and keep the answer short."
+    )
+
+
+def limit(text: str, options: dict | None) -> tuple[list[str], str]:
+    """Apply `stop` and `num_predict` as a model would; returns tokens and the done reason."""
+    options = options or {}
+    stops = options.get("stop") or []
+    if isinstance(stops, str):
+        stops = [stops]
+    cut = min((text.find(s) for s in stops if isinstance(s, str) and s and s in text), default=-1)
+    if cut >= 0:
+        text = text[:cut]
+    tokens = tokenize(text)
+    num_predict = options.get("num_predict")
+    if isinstance(num_predict, int) and 0 <= num_predict < len(tokens):
+        return tokens[:num_predict], "length"
+    return tokens, "stop"
+
+
+def context_ids(tokens: list[str]) -> list[int]:
+    """Stand-in token ids for generate's deprecated `context` field."""
+    return [_stable_int(t) % 128_000 for t in tokens]
+
+
+# -- embeddings -------------------------------------------------------------------------------
+@lru_cache(maxsize=262_144)
+def _bucket(feature: str, dim: int) -> tuple[int, float]:
+    h = _stable_int(feature)
+    return h % dim, (1.0 if (h >> 63) & 1 else -1.0)
+
+
+def _features(text: str) -> list[tuple[str, float]]:
+    """Words and character trigrams (CJK: characters and bigrams): shared words pull together."""
+    lowered = text.lower()
+    feats: list[tuple[str, float]] = []
+    for word in _WORD.findall(lowered):
+        stem = word[:-1] if len(word) > 3 and word.endswith("s") else word
+        weight = 0.25 if word in _STOPWORDS else 1.0
+        feats.append(("w:" + stem, weight))
+        padded = f"<{stem}>"
+        grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
+        for gram in grams:
+            feats.append(("g:" + gram, weight * 0.6 / max(1, len(grams)) ** 0.5))
+    chars = _CJK.findall(lowered)
+    for ch in chars:
+        feats.append(("c:" + ch, 0.7))
+    for a, b in zip(chars, chars[1:]):
+        feats.append(("b:" + a + b, 1.0))
+    return feats
+
+
+def embedding(text: str, dim: int, normalize: bool = True) -> list[float]:
+    """A feature-hashed vector of `dim` numbers; unit length unless asked otherwise."""
+    vec = np.zeros(dim, dtype=np.float64)
+    for feature, weight in _features(text):
+        index, sign = _bucket(feature, dim)
+        vec[index] += sign * weight
+    norm = float(np.linalg.norm(vec))
+    if norm == 0:
+        vec[_stable_int(text) % dim] = 1.0
+        norm = 1.0
+    if normalize:
+        vec /= norm
+    else:
+        vec *= 3.0 / norm * (1 + len(text) ** 0.5 / 10)
+    return np.round(vec, 7).tolist()
+
+
+def shrink(vector: list[float], dimensions: int) -> list[float]:
+    """`dimensions`: keep the first n numbers and make the vector unit length again."""
+    vec = np.asarray(vector[:dimensions], dtype=np.float64)
+    norm = float(np.linalg.norm(vec)) or 1.0
+    return np.round(vec / norm, 7).tolist()
