@@ -1,0 +1,58 @@
+"""Helpers for the ollama-notebooks tutorials: setup(), the widgets and the plot helpers.
+
+Widgets and plots are imported on first use, so `import ollama_nb` stays quick.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+MODEL: str = os.environ.get("OLLAMA_NB_MODEL") or "llama3.1"
+EMBED_MODEL: str = os.environ.get("OLLAMA_NB_EMBED_MODEL") or "nomic-embed-text"
+HOST: str | None = None
+PRACTICE: bool | None = None
+
+_LAZY = {
+    "ChatWidget": "ollama_nb.widgets.chat",
+    "ModelManager": "ollama_nb.widgets.models",
+    "EmbeddingExplorer": "ollama_nb.widgets.embeddings",
+    "plot_embeddings": "ollama_nb.widgets.embeddings",
+    "similarity_heatmap": "ollama_nb.widgets.embeddings",
+    "create_from_modelfile": "ollama_nb.modelfile",
+    "PracticeServer": "ollama_nb.server",
+}
+
+__all__ = ["setup", "MODEL", "EMBED_MODEL", "HOST", "PRACTICE", *_LAZY]
+
+if TYPE_CHECKING:
+    from .modelfile import create_from_modelfile
+    from .server import PracticeServer
+    from .widgets.chat import ChatWidget
+    from .widgets.embeddings import EmbeddingExplorer, plot_embeddings, similarity_heatmap
+    from .widgets.models import ModelManager
+
+
+def setup(host: str | None = None, quiet: bool = False) -> None:
+    """Connect this notebook to Ollama, or to the practice server when none answers.
+
+    Prints one line saying which. Sets `ollama_nb.MODEL`, `EMBED_MODEL`, `HOST` and
+    `PRACTICE`, and points `ollama.chat(...)` at the chosen server whether or not `ollama`
+    was imported before. Returns None so the first cell shows only that line.
+    """
+    global MODEL, EMBED_MODEL, HOST, PRACTICE
+    from .connection import connect
+
+    connection = connect(host)
+    MODEL, EMBED_MODEL = connection.model, connection.embed_model
+    HOST, PRACTICE = connection.server.url, connection.server.practice
+    if not quiet:
+        print(connection.describe())
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ollama_nb' has no attribute {name!r}")

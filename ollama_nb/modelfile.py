@@ -17,6 +17,7 @@ newlines included, as the CLI does).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Any
@@ -80,11 +81,11 @@ _BLANK = re.compile(r"[ \t]+")
 def _typed(name: str, raw: str, line: int) -> Any:
     """Convert a PARAMETER value to the type Ollama's options use, as the server would."""
     if name in _INT:
-        if _INT_RE.fullmatch(raw):
+        if _INT_RE.fullmatch(raw) and -(2**63) <= int(raw) < 2**63:
             return int(raw)
         kind = "a whole number"
     elif name in _FLOAT:
-        if _FLOAT_RE.fullmatch(raw):
+        if _FLOAT_RE.fullmatch(raw) and math.isfinite(float(raw)):
             return float(raw)
         kind = "a number"
     elif name in _BOOL:
@@ -114,7 +115,9 @@ def _read_value(first: str, lines: list[str], i: int) -> tuple[str, int]:
         while not text.rstrip().endswith(quote):
             j += 1
             if j >= len(lines):
-                raise ModelfileError(i + 1, f"unterminated {quote}: no closing {quote} found")
+                raise ModelfileError(
+                    i + 1, f"unterminated {quote}: no later line ends with the closing {quote}"
+                )
             text += "\n" + lines[j]
         return text.rstrip()[: -len(quote)], j
     return value, i

@@ -209,7 +209,9 @@ class FaultPlan:
         lines = []
         for rule in self._rules:
             if rule.kind == "latency":
-                line = f"wait {_fmt_seconds(rule.value)} before answering {_where(rule, 'requests')}"
+                line = (
+                    f"wait {_fmt_seconds(rule.value)} before answering {_where(rule, 'requests')}"
+                )
             elif rule.kind == "error":
                 code = int(rule.value)
                 scope = _joined(rule.endpoints) if rule.endpoints else ""
@@ -300,4 +302,3 @@ def _parse_rule(text: str) -> _Rule:
     if not m or float(m[1]) <= 0:
         raise bad("pull-speed needs a speed above 0 in B/s, KB/s, MB/s or GB/s", kind)
     return _Rule(kind, float(m[1]) * _SIZE_UNITS[m[2].lower()], text=text)
-
