@@ -97,7 +97,7 @@ def _arithmetic(prompt: str, chinese: bool) -> str | None:
     return f"{expr} = {shown}。" if chinese else f"{expr} = {shown}."
 
 
-_MY_NAME = re.compile(r"(?:my name is|i am|i'm|call me)\s+([A-Z][\w-]*)|我叫([^\s，。,.!！?？]+)")
+_MY_NAME = re.compile(r"(?i:my name is|i am|i'm|call me)\s+([A-Z][\w-]*)|我叫([^\s，。,.!！?？]+)")
 
 
 def _name_answer(prompt: str, history: list[str], chinese: bool) -> str | None:
