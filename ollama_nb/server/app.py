@@ -63,6 +63,8 @@ class Base(tornado.web.RequestHandler):
         self._size = 0
         self._too_large = False
         self._closed = asyncio.Event()
+        self._pending: tuple[int, str] | None = None  # an injected error, answered after the body
+        self._body_read = False
 
     def set_default_headers(self) -> None:
         self.set_header("Server", "ollama_nb practice server")
@@ -78,11 +80,9 @@ class Base(tornado.web.RequestHandler):
             delay = faults.latency(self.endpoint)
             if delay:
                 await asyncio.sleep(delay)
-            injected = faults.error(self.endpoint)
-            if injected:
-                raise ApiError(*injected)
-        if self._too_large:
-            raise ApiError(413, f"request body too large (limit {self.body_limit} bytes)")
+            self._pending = faults.error(self.endpoint)
+            if self._pending and self.request.method in ("GET", "HEAD"):
+                raise ApiError(*self._pending)
 
     def data_received(self, chunk: bytes) -> None:
         self._size += len(chunk)
@@ -93,6 +93,10 @@ class Base(tornado.web.RequestHandler):
             self._chunks.append(chunk)
 
     def raw_body(self) -> bytes:
+        """The request body; errors wait until it has been read so the client sees them."""
+        self._body_read = True
+        if self._pending:
+            raise ApiError(*self._pending)
         if self._too_large:
             raise ApiError(413, f"request body too large (limit {self.body_limit} bytes)")
         return b"".join(self._chunks)
@@ -106,6 +110,10 @@ class Base(tornado.web.RequestHandler):
     # errors ---------------------------------------------------------------------------------
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        if not self._body_read:
+            # tornado closes a connection whose request body was never read; say so, or the
+            # client reuses it and fails on its next request
+            self.set_header("Connection", "close")
         if isinstance(exc, ApiError):
             self.set_status(exc.status, _reason(exc.status))
             self.send_json({"error": exc.message})
@@ -382,7 +390,7 @@ class Completion(Base):
         reply = engine.Reply()
         if images:
             if "vision" not in model.info.capabilities:
-                raise ApiError(400, f'"{model.name}" does not support images')
+                raise ApiError(400, "this model is missing data required for image input")
             from . import vision
 
             try:

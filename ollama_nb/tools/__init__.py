@@ -1,0 +1,1 @@
+"""Maintenance tools for the project (not used by the notebooks themselves)."""

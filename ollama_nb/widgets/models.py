@@ -1,0 +1,874 @@
+"""ModelManager: the local models, pulls, copies, creates, deletes and running models in one panel.
+
+Every network call runs as an asyncio task on the kernel's running loop with
+`ollama.AsyncClient`, so clicks (Cancel above all) are handled while a pull streams; a cell that
+waited on a synchronous pull would block every button until the download ended. The same
+operations are async methods (`await w.pull("qwen3:0.6b")`) for notebook code and tests.
+
+The panel's text/plain repr is a fixed string: nbval compares it, and a repr built from the
+children would carry sizes, dates and countdowns that change from run to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime, timezone
+from typing import Any
+
+import ipywidgets as widgets
+import ollama
+
+from ollama_nb.errors import current_host, explain
+
+__all__ = ["ModelManager", "human_bytes"]
+
+COLUMNS = {  # sort key -> table heading
+    "name": "Name",
+    "size": "Size",
+    "family": "Family",
+    "parameters": "Parameters",
+    "quantization": "Quantization",
+    "modified": "Modified",
+}
+RENDER_INTERVAL = 0.1  # seconds between progress redraws: at most ten comm messages a second
+PS_POLL_TICKS = 10  # the countdown ticks each second; ps() is asked again every this many ticks
+FOREVER_SECONDS = 10 * 365 * 24 * 3600  # keep_alive=-1 gives an expiry centuries away
+
+
+def human_bytes(n: float) -> str:
+    """Bytes in decimal units, as the ollama CLI prints them ("2.0 GB", "274 MB")."""
+    value, unit = float(n), "B"
+    for next_unit in ("KB", "MB", "GB", "TB"):
+        if abs(value) < 1000:
+            break
+        value, unit = value / 1000, next_unit
+    if unit == "B" or value >= 10 or value == int(value):
+        return f"{int(value)} {unit}"
+    return f"{value:.1f} {unit}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _parameter_count(text: str) -> float:
+    """ "8.0B" -> 8e9, "751.63M" -> 7.5163e8, for sorting by parameter size."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMBT]?)\s*", text or "", re.IGNORECASE)
+    if not match:
+        return 0.0
+    scale = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2).upper()]
+    return float(match.group(1)) * scale
+
+
+def _iso_utc(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value or "")
+
+
+def _timestamp(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else 0.0
+
+
+def _system_from_modelfile(text: str) -> str:
+    """SYSTEM of a `show` Modelfile: the 0.6.3 ShowResponse type has no `system` field."""
+    match = re.search(r'^SYSTEM\s+"""(.*?)"""', text or "", re.MULTILINE | re.DOTALL)
+    if match:
+        return match.group(1)
+    match = re.search(r"^SYSTEM\s+(.*)$", text or "", re.MULTILINE)
+    return match.group(1).strip().strip('"') if match else ""
+
+
+def _fallback_create_kwargs(text: str) -> dict[str, Any]:
+    """FROM and SYSTEM only, for when ollama_nb.modelfile is not available."""
+    kwargs: dict[str, Any] = {}
+    match = re.search(r"^\s*FROM\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
+    if match:
+        kwargs["from_"] = match.group(1)
+    system = _system_from_modelfile(re.sub(r"(?im)^\s*system\b", "SYSTEM", text))
+    if system:
+        kwargs["system"] = system
+    if "from_" not in kwargs:
+        raise ValueError("the Modelfile has no FROM line naming the model it starts from")
+    return kwargs
+
+
+def _create_kwargs(text: str) -> dict[str, Any]:
+    try:
+        from ollama_nb.modelfile import parse
+    except ImportError:
+        return _fallback_create_kwargs(text)
+    return parse(text)
+
+
+def _host_of(client: Any) -> str | None:
+    inner = getattr(client, "_client", None)
+    base = getattr(inner, "base_url", None)
+    return str(base).rstrip("/") if base else None
+
+
+def _button(description: str, css: str, **kw: Any) -> widgets.Button:
+    button = widgets.Button(description=description, **kw)
+    button.add_class(css)
+    return button
+
+
+class ModelManager(widgets.VBox):
+    """A panel for the models of one Ollama server (or the practice server).
+
+    Shows the local models as a sortable table with their total disk use, the details and
+    Modelfile of the selected one, Pull with per-layer progress and Cancel, Copy, Create from a
+    Modelfile, Delete behind a confirmation, recommended small models, and the running models
+    with a live expiry countdown and Unload. Errors appear in the status line as one sentence.
+
+    Drive it from code with `await w.refresh()`, `await w.pull(name)`, `w.cancel_pull()`,
+    `await w.copy(src, dst)`, `await w.create(name, text)`, `w.request_delete(name)` then
+    `await w.confirm_delete()`, `await w.unload(name)`, `await w.refresh_running()`.
+    `w.close()` stops its background tasks.
+    """
+
+    def __init__(self, client: ollama.AsyncClient | ollama.Client | None = None) -> None:
+        super().__init__()
+        self.add_class("ollama-models")
+        self._given = client if isinstance(client, ollama.AsyncClient) else None
+        self._host = _host_of(client) if client is not None else None
+        self._aclient: ollama.AsyncClient | None = None
+        self._aclient_loop: asyncio.AbstractEventLoop | None = None
+
+        self.models: list[dict[str, Any]] = []
+        self.running: list[dict[str, Any]] = []
+        self.details: dict[str, Any] | None = None
+        self.status = ""
+        self.last_error: str | None = None
+        self.pending_delete: str | None = None
+        self.pull_state: dict[str, Any] = {}
+
+        self._tasks: set[asyncio.Task] = set()
+        self._pull_task: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
+        self._closed = False
+        self._refresh_seq = 0
+        self._refresh_applied = 0
+        self._ps_seq = 0
+        self._ps_applied = 0
+        self._running_names: tuple[str, ...] = ()
+
+        self._build()
+        self._start_initial_refresh()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        w = widgets
+        self.total_label = w.HTML()
+        self.total_label.add_class("models-total")
+        self.sort_column = w.Dropdown(
+            options=[(label, key) for key, label in COLUMNS.items()],
+            value="name",
+            description="Sort by",
+        )
+        self.sort_descending = w.Checkbox(value=False, description="descending", indent=False)
+        self.refresh_button = _button("Refresh", "models-refresh", icon="refresh")
+        self.table = w.HTML()
+        self.table.add_class("models-table-view")
+        self.model_select = w.Dropdown(options=[], description="Model", value=None)
+        self.model_select.add_class("models-select")
+        self.copy_name = w.Text(placeholder="new name, e.g. my-llama", description="Copy to")
+        self.copy_name.add_class("models-copy-name")
+        self.copy_button = _button("Copy", "models-copy")
+        self.delete_button = _button("Delete", "models-delete", button_style="danger")
+        self.confirm_text = w.HTML()
+        self.confirm_button = _button("Confirm", "models-confirm", button_style="danger")
+        self.confirm_cancel_button = _button("Cancel", "models-confirm-cancel")
+        self.confirm_box = w.HBox(
+            [self.confirm_text, self.confirm_button, self.confirm_cancel_button],
+            layout=w.Layout(display="none"),
+        )
+        self.confirm_box.add_class("models-confirm-box")
+        self.details_view = w.HTML()
+        self.details_view.add_class("models-details")
+
+        self.pull_name = w.Text(placeholder="model to pull, e.g. qwen3:0.6b", description="Pull")
+        self.pull_name.add_class("models-pull-name")
+        self.pull_button = _button("Pull", "models-pull", button_style="primary", icon="download")
+        self.cancel_button = _button("Cancel", "models-cancel", disabled=True)
+        self.progress = w.FloatProgress(value=0, min=0, max=100, description="Overall")
+        self.progress.add_class("models-progress")
+        self.progress.add_class("models-progress-overall")
+        self.pull_figures = w.HTML()
+        self.pull_figures.add_class("models-pull-figures")
+        self.layer_box = w.VBox()
+        self.layer_bars: dict[str, widgets.FloatProgress] = {}
+        self._layer_labels: dict[str, widgets.HTML] = {}
+        self.recommended = w.HBox(
+            [self._recommended_button(name, size) for name, size in _recommended()],
+            layout=w.Layout(flex_flow="row wrap"),
+        )
+
+        self.create_name = w.Text(placeholder="name of the new model", description="Create")
+        self.create_name.add_class("models-create-name")
+        self.modelfile_text = w.Textarea(
+            placeholder='FROM llama3.1\nSYSTEM """You are Mario from Super Mario Bros."""',
+            layout=w.Layout(width="100%", height="7em"),
+        )
+        self.modelfile_text.add_class("models-modelfile")
+        self.create_button = _button("Create", "models-create")
+        self.create_log = w.HTML()
+        self.create_log.add_class("models-create-log")
+
+        self.running_view = w.HTML()
+        self.unload_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.status_line = w.HTML()
+        self.status_line.add_class("models-status")
+
+        def heading(text: str) -> widgets.HTML:
+            return w.HTML(f"<h4 style='margin:0.6em 0 0.2em'>{html.escape(text)}</h4>")
+
+        self.children = [
+            heading("Local models"),
+            w.HBox([self.sort_column, self.sort_descending, self.refresh_button]),
+            self.total_label,
+            self.table,
+            w.HBox([self.model_select, self.delete_button]),
+            self.confirm_box,
+            w.HBox([self.copy_name, self.copy_button]),
+            self.details_view,
+            heading("Pull a model"),
+            w.HBox([self.pull_name, self.pull_button, self.cancel_button]),
+            w.HTML("Small models to try (click to fill the box):"),
+            self.recommended,
+            self.progress,
+            self.pull_figures,
+            self.layer_box,
+            heading("Create from a Modelfile"),
+            self.create_name,
+            self.modelfile_text,
+            w.HBox([self.create_button]),
+            self.create_log,
+            heading("Running models"),
+            self.running_view,
+            self.unload_box,
+            self.status_line,
+        ]
+
+        self.sort_column.observe(lambda _: self._render_models(), names="value")
+        self.sort_descending.observe(lambda _: self._render_models(), names="value")
+        self.model_select.observe(self._on_select, names="value")
+        self.refresh_button.on_click(lambda _: self._spawn(self._refresh_all()))
+        self.copy_button.on_click(self._on_copy)
+        self.delete_button.on_click(lambda _: self.request_delete())
+        self.confirm_button.on_click(lambda _: self._spawn(self.confirm_delete()))
+        self.confirm_cancel_button.on_click(lambda _: self.cancel_delete())
+        self.pull_button.on_click(lambda _: self._spawn(self.pull()))
+        self.cancel_button.on_click(lambda _: self.cancel_pull())
+        self.create_button.on_click(
+            lambda _: self._spawn(self.create(self.create_name.value, self.modelfile_text.value))
+        )
+        self._render_models()
+        self._render_running()
+
+    def _recommended_button(self, name: str, size: int) -> widgets.Button:
+        button = _button(f"{name} · {human_bytes(size)}", "models-recommended")
+        button.layout.width = "auto"
+        button.on_click(lambda _: setattr(self.pull_name, "value", name))
+        return button
+
+    def __repr__(self) -> str:
+        return "ModelManager()"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self.start_ticker()  # the countdown runs while the panel is shown
+        return super()._repr_mimebundle_(**kwargs)
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _client(self) -> ollama.AsyncClient:
+        """The AsyncClient, made in (and bound to) the loop that runs the call."""
+        if self._given is not None:
+            return self._given
+        loop = asyncio.get_running_loop()
+        if self._aclient is None or self._aclient_loop is not loop:
+            self._aclient = ollama.AsyncClient(host=self._host)
+            self._aclient_loop = loop
+        return self._aclient
+
+    @property
+    def host(self) -> str:
+        return self._host or _host_of(self._given) or current_host()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task | None:
+        """Run `coro` as a task on the running loop, keeping a reference (the loop keeps none)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()
+            self._say("No running event loop: call these methods with await in a notebook.", True)
+            return None
+        task = loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _start_initial_refresh(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # built outside a loop (a plain script): `await w.refresh()` fills it later
+        self._spawn(self._refresh_all())
+
+    async def _refresh_all(self) -> None:
+        await self.refresh()
+        await self.refresh_running()
+
+    def _say(self, message: str, error: bool = False) -> None:
+        self.status = message
+        self.last_error = message if error else None
+        color = "#b00020" if error else "inherit"
+        self.status_line.value = (
+            f"<span class='models-status-text' style='color:{color}'>{html.escape(message)}</span>"
+        )
+
+    def _fail(self, exc: BaseException, model: str | None = None) -> None:
+        self._say(self._explain(exc, model), error=True)
+
+    def _explain(self, exc: BaseException, model: str | None) -> str:
+        text = getattr(exc, "error", "") or ""
+        if isinstance(exc, ollama.ResponseError) and "file does not exist" in text:
+            return (
+                f"There is no model named '{model}' in the registry ({text}): check the name "
+                "on ollama.com/library, or click one of the small models below."
+            )
+        return explain(exc, model=model, host=self.host)
+
+    async def _guard(self, make: Callable[[], Awaitable[Any]], model: str | None = None) -> Any:
+        """Await `make()`, turning any failure into one sentence in the status line."""
+        try:
+            return await make()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is shown, none escapes the panel
+            self._fail(exc, model)
+            return None
+
+    def _resolve(self, name: str) -> str:
+        """The local name for `name`: "llama3.2" means "llama3.2:latest"."""
+        name = (name or "").strip()
+        names = {m["name"] for m in self.models}
+        if name in names or ":" in name.rsplit("/", 1)[-1]:
+            return name
+        return f"{name}:latest" if f"{name}:latest" in names else name
+
+    # -- local models ------------------------------------------------------------------------
+    async def refresh(self) -> list[dict[str, Any]]:
+        """Ask `list()` again and redraw the table; returns `self.models`."""
+        self._refresh_seq += 1
+        seq = self._refresh_seq
+        response = await self._guard(lambda: self._client().list())
+        if response is None or seq < self._refresh_applied:
+            return self.models  # an error, or a newer refresh already answered
+        self._refresh_applied = seq
+        self.models = [_model_row(m) for m in response.models]
+        self._render_models()
+        return self.models
+
+    def sort(self, column: str, descending: bool = False) -> None:
+        """Sort the table by one of name, size, family, parameters, quantization, modified."""
+        if column not in COLUMNS:
+            raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(COLUMNS)}")
+        with self.hold_trait_notifications():
+            self.sort_column.value = column
+            self.sort_descending.value = descending
+        self._render_models()
+
+    def sorted_models(self) -> list[dict[str, Any]]:
+        key = self.sort_column.value
+        keys: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "name": lambda m: m["name"].lower(),
+            "size": lambda m: m["size"],
+            "family": lambda m: (m["family"].lower(), m["name"]),
+            "parameters": lambda m: _parameter_count(m["parameter_size"]),
+            "quantization": lambda m: (m["quantization"], m["name"]),
+            "modified": lambda m: _timestamp(m["modified_at"]),
+        }
+        return sorted(self.models, key=keys[key], reverse=self.sort_descending.value)
+
+    def _render_models(self) -> None:
+        rows = []
+        for m in self.sorted_models():
+            cells = [
+                m["name"],
+                human_bytes(m["size"]),
+                m["family"],
+                m["parameter_size"],
+                m["quantization"],
+                m["modified"],
+            ]
+            tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            rows.append(f'<tr data-model="{html.escape(m["name"])}">{tds}</tr>')
+        head = "".join(f"<th>{label}</th>" for label in COLUMNS.values())
+        body = "".join(rows) or f"<tr><td colspan='{len(COLUMNS)}'>No local models yet.</td></tr>"
+        self.table.value = (
+            f"<table class='models-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            "</table>"
+        )
+        total = sum(m["size"] for m in self.models)
+        count = len(self.models)
+        self.total_label.value = (
+            f"{count} model{'s' if count != 1 else ''}, {human_bytes(total)} on disk"
+        )
+        names = [m["name"] for m in self.sorted_models()]
+        current = self.model_select.value
+        self.model_select.options = names
+        self.model_select.value = current if current in names else None
+
+    def _on_select(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self._spawn(self.show(change["new"]))
+        else:
+            self.details = None
+            self.details_view.value = ""
+
+    async def show(self, name: str) -> dict[str, Any] | None:
+        """Fetch `show()` for `name` and display its details and Modelfile."""
+        name = self._resolve(name)
+        response = await self._guard(lambda: self._client().show(name), name)
+        if response is None:
+            return None
+        license_text = response.license or ""
+        self.details = {
+            "name": name,
+            "parameters": response.parameters or "",
+            "template": response.template or "",
+            "system": _system_from_modelfile(response.modelfile or ""),
+            "capabilities": list(response.capabilities or []),
+            "license_head": "\n".join(license_text.strip().splitlines()[:3]),
+            "modelfile": response.modelfile or "",
+        }
+        self.details_view.value = _details_html(self.details)
+        return self.details
+
+    async def copy(self, source: str, destination: str) -> bool:
+        """Copy `source` to `destination` (a new name for the same layers)."""
+        source, destination = self._resolve(source), (destination or "").strip()
+        if not source or not destination:
+            self._say("Choose a model and type a new name to copy it to.", True)
+            return False
+        done = await self._guard(lambda: self._client().copy(source, destination), source)
+        if done is None:
+            return False
+        self._say(f"Copied {source} to {destination}.")
+        await self.refresh()
+        return True
+
+    def _on_copy(self, _: Any) -> None:
+        self._spawn(self.copy(self.model_select.value or "", self.copy_name.value))
+
+    async def create(self, name: str, modelfile_text: str) -> bool:
+        """Create `name` from Modelfile text, showing each status the server sends."""
+        name = (name or "").strip()
+        if not name:
+            self._say("Type a name for the new model first.", True)
+            return False
+        try:
+            kwargs = _create_kwargs(modelfile_text or "")
+        except ValueError as exc:
+            self._say(f"The Modelfile cannot be used: {exc}.", True)
+            return False
+        statuses: list[str] = []
+
+        def log(line: str) -> None:
+            statuses.append(line)
+            items = "".join(f"<li>{html.escape(s)}</li>" for s in statuses[-12:])
+            self.create_log.value = f"<ul class='models-create-statuses'>{items}</ul>"
+
+        async def run() -> bool:
+            client = self._client()
+            if kwargs.get("adapters"):
+                kwargs["adapters"] = {
+                    filename: await client.create_blob(path)
+                    for filename, path in kwargs["adapters"].items()
+                }
+            async for part in await client.create(model=name, stream=True, **kwargs):
+                log(part.status or "")
+            return True
+
+        log(f"creating {name} from {kwargs.get('from_', '?')}")
+        if await self._guard(run, kwargs.get("from_")) is None:
+            log("failed")
+            return False
+        self._say(f"Created {name}.")
+        await self.refresh()
+        return True
+
+    # -- delete behind a confirmation --------------------------------------------------------
+    def freed_bytes(self, name: str) -> int:
+        """Bytes a delete frees: none when another local name shares the same manifest."""
+        model = next((m for m in self.models if m["name"] == name), None)
+        if model is None:
+            return 0
+        shared = any(m["digest"] == model["digest"] and m["name"] != name for m in self.models)
+        return 0 if shared else model["size"]
+
+    def request_delete(self, name: str | None = None) -> str | None:
+        """Ask for confirmation before deleting; nothing is deleted until `confirm_delete()`."""
+        name = self._resolve(name or self.model_select.value or "")
+        if not name:
+            self._say("Choose a model to delete first.", True)
+            return None
+        if name not in {m["name"] for m in self.models}:
+            self._say(f"There is no local model named '{name}' to delete.", True)
+            return None
+        self.pending_delete = name
+        freed = self.freed_bytes(name)
+        if freed:
+            question = f"Delete {name} and free {human_bytes(freed)}?"
+        else:
+            question = (
+                f"Delete {name}? Its layers are shared with another name, so no space is freed."
+            )
+        self.confirm_text.value = f"<b>{html.escape(question)}</b>"
+        self.confirm_box.layout.display = "flex"
+        self._say(question)
+        return question
+
+    def cancel_delete(self) -> None:
+        """Forget the pending delete; nothing is deleted."""
+        if self.pending_delete:
+            self._say(f"Kept {self.pending_delete}.")
+        self.pending_delete = None
+        self.confirm_box.layout.display = "none"
+        self.confirm_text.value = ""
+
+    async def confirm_delete(self) -> bool:
+        """Delete the model named by the last `request_delete()`."""
+        name = self.pending_delete
+        self.cancel_delete()
+        if not name:
+            self._say("Nothing to confirm: press Delete first.", True)
+            return False
+        freed = self.freed_bytes(name)
+        if await self._guard(lambda: self._client().delete(name), name) is None:
+            return False
+        self._say(f"Deleted {name}, freeing {human_bytes(freed)}.")
+        await self.refresh()
+        await self.refresh_running()
+        return True
+
+    # -- pull --------------------------------------------------------------------------------
+    async def pull(self, name: str | None = None) -> bool:
+        """Pull `name` (default: the pull box) with per-layer progress.
+
+        Returns True when the model arrived and False on an error or after `cancel_pull()`.
+        """
+        name = (name if name is not None else self.pull_name.value).strip()
+        if not name:
+            self._say("Type the name of a model to pull, or click a small model below.", True)
+            return False
+        if self._pull_task and not self._pull_task.done():
+            self._say("A pull is already running: wait for it or press Cancel.", True)
+            return False
+        self.pull_name.value = name
+        task = asyncio.get_running_loop().create_task(self._pull(name))
+        self._pull_task = task
+        return await task
+
+    def cancel_pull(self) -> bool:
+        """Stop the running pull; closing the stream makes the server keep nothing of it."""
+        task = self._pull_task
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def _pull(self, name: str) -> bool:
+        self._reset_progress(name)
+        self.pull_button.disabled, self.cancel_button.disabled = True, False
+        self._say(f"Pulling {name}…")
+        stream = None
+        try:
+            stream = await self._client().pull(name, stream=True)
+            async for part in stream:
+                self._on_progress(part)
+            self._render_progress(force=True)
+            self.pull_state["done"] = True
+            self.progress.value = 100
+            self.progress.bar_style = "success"
+            self._say(f"Pulled {name}.")
+            await self.refresh()
+            return True
+        except asyncio.CancelledError:
+            self._render_progress(force=True)
+            self.progress.bar_style = "warning"
+            self._say(f"Cancelled the pull of {name}; the server keeps nothing of it.")
+            self._spawn(self.refresh())
+            return False  # this task is ours and ends here: the cancel is fully handled
+        except Exception as exc:  # noqa: BLE001 - shown in the status line as one sentence
+            self.progress.bar_style = "danger"
+            self._fail(exc, name)
+            return False
+        finally:
+            if stream is not None:
+                await _aclose(stream)
+            self.pull_button.disabled, self.cancel_button.disabled = False, True
+
+    def _reset_progress(self, name: str) -> None:
+        self.pull_state = {
+            "name": name,
+            "layers": {},
+            "status": "",
+            "started": time.monotonic(),
+            "samples": [],
+            "done": False,
+            "last_render": 0.0,
+        }
+        self.layer_bars.clear()
+        self._layer_labels.clear()
+        self.layer_box.children = ()
+        self.progress.value = 0
+        self.progress.bar_style = ""
+        self.pull_figures.value = ""
+
+    def _on_progress(self, part: Any) -> None:
+        state = self.pull_state
+        state["status"] = part.status or ""
+        digest = part.digest
+        if digest and part.total:
+            state["layers"][digest] = [part.total, part.completed or 0]
+            if digest not in self.layer_bars:
+                bar = widgets.FloatProgress(value=0, min=0, max=100, description=digest[7:19])
+                bar.add_class("models-progress")
+                label = widgets.HTML()
+                self.layer_bars[digest], self._layer_labels[digest] = bar, label
+                self.layer_box.children = (*self.layer_box.children, widgets.HBox([bar, label]))
+        self._render_progress()
+
+    def pull_totals(self) -> tuple[int, int]:
+        """(completed, total) bytes over the layers seen so far."""
+        layers = self.pull_state.get("layers", {}).values()
+        return sum(c for _, c in layers), sum(t for t, _ in layers)
+
+    def _render_progress(self, force: bool = False) -> None:
+        state = self.pull_state
+        now = time.monotonic()
+        completed, total = self.pull_totals()
+        samples = state.setdefault("samples", [])
+        samples.append((now, completed))
+        while len(samples) > 2 and now - samples[0][0] > 3:
+            samples.pop(0)
+        if not force and now - state.get("last_render", 0.0) < RENDER_INTERVAL:
+            return
+        state["last_render"] = now
+        for digest, (size, done) in state.get("layers", {}).items():
+            self.layer_bars[digest].value = 100 * done / size if size else 100
+            if done >= size:
+                self.layer_bars[digest].bar_style = "success"
+            self._layer_labels[digest].value = f"{human_bytes(done)} / {human_bytes(size)}"
+        self.progress.value = 100 * completed / total if total else 0
+        (t0, c0), (t1, c1) = samples[0], samples[-1]
+        rate = (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0
+        state["rate"] = rate
+        figures = [f"{human_bytes(completed)} / {human_bytes(total)}"] if total else []
+        if rate > 0:
+            figures.append(f"{human_bytes(rate)}/s")
+            if total > completed:
+                figures.append(f"ETA {_duration((total - completed) / rate)}")
+        figures.append(html.escape(state.get("status", "")))
+        self.pull_figures.value = " · ".join(figures)
+
+    # -- running models ----------------------------------------------------------------------
+    async def refresh_running(self) -> list[dict[str, Any]]:
+        """Ask `ps()` again and redraw the running table; returns `self.running`."""
+        self._ps_seq += 1
+        seq = self._ps_seq
+        response = await self._guard(lambda: self._client().ps())
+        if response is None or seq < self._ps_applied:
+            return self.running
+        self._ps_applied = seq
+        self.running = [_running_row(m) for m in response.models]
+        self._render_running()
+        return self.running
+
+    def seconds_left(self, name: str, now: float | None = None) -> float | None:
+        """Seconds until `name` unloads, from its `expires_at` (None if not running)."""
+        row = next((r for r in self.running if r["name"] == name), None)
+        if row is None:
+            return None
+        return _timestamp(row["expires_at"]) - (time.time() if now is None else now)
+
+    def _render_running(self) -> None:
+        now = time.time()
+        rows = []
+        for r in self.running:
+            left = _timestamp(r["expires_at"]) - now
+            until = "Forever" if left > FOREVER_SECONDS else _duration(left)
+            if left <= 0:
+                until = "unloading"
+            cells = [r["name"], human_bytes(r["size"]), human_bytes(r["size_vram"]), r["processor"]]
+            tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+            rows.append(
+                f'<tr data-model="{html.escape(r["name"])}">{tds}'
+                f"<td class='models-expiry'>{until}</td></tr>"
+            )
+        head = "".join(f"<th>{h}</th>" for h in ("Name", "Size", "VRAM", "Processor", "Until"))
+        body = "".join(rows) or "<tr><td colspan='5'>No model is loaded.</td></tr>"
+        value = (
+            f"<table class='models-running'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            "</table>"
+        )
+        if self.running_view.value != value:  # unchanged text sends no comm message
+            self.running_view.value = value
+        names = tuple(r["name"] for r in self.running)
+        if names != self._running_names:
+            self._running_names = names
+            self.unload_box.children = [self._unload_button(n) for n in names]
+
+    def _unload_button(self, name: str) -> widgets.Button:
+        button = _button(f"Unload {name}", "models-unload")
+        button.layout.width = "auto"
+        button.on_click(lambda _: self._spawn(self.unload(name)))
+        return button
+
+    async def unload(self, name: str) -> bool:
+        """Free the memory `name` holds now (keep_alive=0); the model stays on disk."""
+
+        async def run() -> Any:
+            client = self._client()
+            try:
+                return await client.generate(model=name, keep_alive=0)
+            except ollama.ResponseError as exc:
+                if "does not support" not in (exc.error or ""):
+                    raise
+                return await client.embed(model=name, input="", keep_alive=0)  # embedding models
+
+        if await self._guard(run, name) is None:
+            return False
+        self._say(f"Unloaded {name}.")
+        await self.refresh_running()
+        return True
+
+    def start_ticker(self) -> bool:
+        """Start the once-a-second countdown (asking `ps()` again every ten seconds)."""
+        if self._closed or (self._ticker and not self._ticker.done()):
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self._ticker = loop.create_task(self._tick())
+        return True
+
+    def stop_ticker(self) -> None:
+        if self._ticker and not self._ticker.done():
+            self._ticker.cancel()
+        self._ticker = None
+
+    async def _tick(self, interval: float = 1.0) -> None:
+        """Redraw the countdown; never prints (a task outliving its cell must stay silent)."""
+        ticks = 0
+        while not self._closed:
+            expired = any(_timestamp(r["expires_at"]) <= time.time() for r in self.running)
+            if ticks % PS_POLL_TICKS == 0 or expired:
+                await self.refresh_running()
+            else:
+                self._render_running()
+            ticks += 1
+            await asyncio.sleep(interval)
+
+    def close(self) -> None:
+        """Stop the countdown and any pull, then close the panel's widgets."""
+        self._closed = True
+        self.stop_ticker()
+        self.cancel_pull()
+        for task in list(self._tasks):
+            task.cancel()
+        for child in _descendants(self):
+            child.close()
+        super().close()
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _recommended() -> tuple[tuple[str, int], ...]:
+    try:
+        from ollama_nb.server.catalog import RECOMMENDED
+    except ImportError:
+        return ()
+    return RECOMMENDED
+
+
+def _model_row(m: Any) -> dict[str, Any]:
+    details = m.details
+    return {
+        "name": m.model or "",
+        "size": int(m.size or 0),
+        "family": (details.family if details else None) or "",
+        "parameter_size": (details.parameter_size if details else None) or "",
+        "quantization": (details.quantization_level if details else None) or "",
+        "modified": _iso_utc(m.modified_at),
+        "modified_at": m.modified_at,
+        "digest": m.digest or "",
+    }
+
+
+def _running_row(m: Any) -> dict[str, Any]:
+    size, vram = int(m.size or 0), int(m.size_vram or 0)
+    if not size or not vram:
+        processor = "100% CPU"
+    elif vram >= size:
+        processor = "100% GPU"
+    else:
+        gpu = round(100 * vram / size)
+        processor = f"{100 - gpu}%/{gpu}% CPU/GPU"
+    return {
+        "name": m.model or m.name or "",
+        "size": size,
+        "size_vram": vram,
+        "processor": processor,
+        "expires_at": m.expires_at,
+        "context_length": m.context_length,
+    }
+
+
+def _details_html(d: dict[str, Any]) -> str:
+    def block(title: str, text: str) -> str:
+        if not text:
+            return ""
+        return (
+            f"<div><b>{title}</b><pre style='white-space:pre-wrap'>{html.escape(text)}</pre></div>"
+        )
+
+    caps = ", ".join(d["capabilities"]) or "unknown"
+    return (
+        f"<div class='models-details-body'><b>{html.escape(d['name'])}</b>"
+        f" · capabilities: {html.escape(caps)}"
+        + block("Parameters", d["parameters"])
+        + block("System", d["system"])
+        + block("Template", d["template"])
+        + block("License", d["license_head"])
+        + "<details><summary>Modelfile</summary>"
+        + f"<pre style='white-space:pre-wrap'>{html.escape(d['modelfile'])}</pre></details></div>"
+    )
+
+
+def _descendants(box: widgets.Box) -> list[widgets.Widget]:
+    out: list[widgets.Widget] = []
+    for child in box.children:
+        out.append(child)
+        if isinstance(child, widgets.Box):
+            out.extend(_descendants(child))
+    return out
+
+
+async def _aclose(stream: Any) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        try:
+            await aclose()
+        except Exception:  # noqa: BLE001 - the stream is already broken; closing is best effort
+            pass

@@ -1,0 +1,437 @@
+"""End-to-end browser tests: the widgets in a real JupyterLab, driven by headless Chromium.
+
+One practice server (a subprocess at `--speed 40`, so replies stream slowly enough to press
+Stop), one JupyterLab and one Chromium serve the whole session; each test gets a fresh page.
+The tests are skipped, with the reason in the summary, when no Chromium (or Playwright or
+JupyterLab) is available; `playwright install` cannot download browsers here, so the tests
+use the system's `chromium` (`/usr/bin/chromium` on Debian).
+
+`--screenshots DIR` makes the flows save `chat.png`, `models.png` and `embeddings.png` in DIR
+(`make screenshots` writes them to docs/images). On a failure each test saves a full-page
+screenshot and the browser console to `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+SPEED = 40  # tokens per second: slow enough to press Stop in the middle of a reply
+STARTUP_TIMEOUT = 90  # seconds for the practice server and JupyterLab to answer
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+# -- options, skipping and reporting -----------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("browser").addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="save chat.png, models.png and embeddings.png from the browser tests to DIR",
+    )
+
+
+def find_chromium() -> str | None:
+    """The system Chromium: $OLLAMA_NB_CHROMIUM, `chromium` on PATH, or /usr/bin/chromium."""
+    candidates = [
+        os.environ.get("OLLAMA_NB_CHROMIUM"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        "/usr/bin/chromium",
+    ]
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _skip_reason() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install -e '.[test]')"
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        return "jupyterlab is not installed (pip install -e '.[test]')"
+    if find_chromium() is None:
+        return (
+            "no Chromium found (install Debian's `chromium`, put it on PATH, or set "
+            "OLLAMA_NB_CHROMIUM)"
+        )
+    return None
+
+
+_SKIPPED: list[str] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    if not browser_items:
+        return
+    reason = _skip_reason()
+    if reason is None:
+        return
+    _SKIPPED.append(reason)
+    for item in browser_items:
+        item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {reason}"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SKIPPED:
+        terminalreporter.write_line(f"browser tests skipped: {_SKIPPED[0]}", yellow=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+# -- processes ------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _http(url: str, method: str = "GET", timeout: float = 5) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, method=method)
+    try:
+        with _NO_PROXY_OPENER.open(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _stop(proc: subprocess.Popen, grace: float = 10) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The kernels must draw figures inline: the test session's Agg backend would leave only
+    # "<Figure size ...>" text in place of the plots.
+    env.pop("MPLBACKEND", None)
+    for name in ("OLLAMA_API_KEY", "OLLAMA_NB_MODEL", "OLLAMA_NB_EMBED_MODEL"):
+        env.pop(name, None)
+    for name in ("NO_PROXY", "no_proxy"):
+        env[name] = ",".join(filter(None, [env.get(name), "127.0.0.1", "localhost"]))
+    return env
+
+
+@pytest.fixture(scope="session")
+def browser_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="session")
+def practice_url(browser_workdir: Path) -> Any:
+    """A practice server in its own process, streaming at SPEED tokens per second."""
+    out, log = browser_workdir / "practice.out", browser_workdir / "practice.log"
+    with out.open("w") as stdout, log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ollama_nb.server", "--port", "0", "--speed", str(SPEED),
+             "--exit-with-parent", str(os.getpid())],
+            stdout=stdout, stderr=stderr, env=_clean_env(), cwd=browser_workdir,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        url = None
+        while url is None:
+            match = re.search(r"listening on (http://\S+)", out.read_text())
+            if match:
+                url = match.group(1)
+            elif proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the practice server did not start:\n{_tail(log)}")
+            else:
+                time.sleep(0.05)
+        yield url
+    finally:
+        _stop(proc)
+
+
+class Lab:
+    """A running JupyterLab: its address, token, root folder and REST helpers."""
+
+    def __init__(self, base: str, token: str, root: Path, practice_url: str) -> None:
+        self.base, self.token, self.root, self.practice_url = base, token, root, practice_url
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}{'&' if '?' in path else '?'}token={self.token}"
+
+    def api(self, path: str, method: str = "GET") -> Any:
+        status, body = _http(self.url(path), method)
+        if status >= 400:
+            raise RuntimeError(f"{method} {path}: HTTP {status} {body[:200]!r}")
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """Shut every kernel down, so the next test has both cores to itself."""
+        for session in self.api("/api/sessions"):
+            self.api(f"/api/sessions/{session['id']}", "DELETE")
+        for kernel in self.api("/api/kernels"):
+            self.api(f"/api/kernels/{kernel['id']}", "DELETE")
+
+    def write_notebook(self, name: str, *sources: str) -> str:
+        """Write a notebook of code cells into the root folder; returns its path there."""
+        cells = [
+            {"cell_type": "code", "execution_count": None, "id": f"cell-{i}", "metadata": {},
+             "outputs": [], "source": source}
+            for i, source in enumerate(sources)
+        ]
+        notebook = {
+            "cells": cells,
+            "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (self.root / name).write_text(json.dumps(notebook, indent=1))
+        return name
+
+
+@pytest.fixture(scope="session")
+def lab(browser_workdir: Path, practice_url: str) -> Any:
+    """JupyterLab on a free port over a temporary copy of notebooks/, kernels on practice_url."""
+    root = browser_workdir / "root"
+    shutil.copytree(
+        REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    config_dir, settings_dir = browser_workdir / "config", browser_workdir / "settings"
+    (config_dir / "labconfig").mkdir(parents=True)
+    # No "get notified about Jupyter news?" toast over the widgets, no update check.
+    (config_dir / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    tracker = settings_dir / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    # Every cell stays in the DOM (no windowing), so locators find outputs anywhere.
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    env = _clean_env()
+    env.update(
+        OLLAMA_HOST=practice_url,
+        JUPYTER_CONFIG_DIR=str(config_dir),
+        JUPYTER_RUNTIME_DIR=str(browser_workdir / "runtime"),
+    )
+    port, token = _free_port(), secrets.token_hex(16)
+    log = browser_workdir / "jupyterlab.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+                f"--port={port}", "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                "--LabApp.expose_app_in_browser=True",
+                f"--LabApp.workspaces_dir={browser_workdir / 'workspaces'}",
+                f"--LabApp.user_settings_dir={settings_dir}",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.news_url=None",
+                "--allow-root",
+            ],
+            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not start:\n{_tail(log)}")
+            try:
+                if _http(f"{base}/api/status?token={token}", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        yield Lab(base, token, root, practice_url)
+    finally:
+        _stop(proc, grace=15)
+        if proc.returncode not in (0, None) and os.environ.get("CI"):
+            print(f"JupyterLab log:\n{_tail(log)}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """One headless Chromium for the session (named so as not to clash with pytest-playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+# -- pages ----------------------------------------------------------------------------------------
+KERNEL_IDLE_JS = """(path) => {
+    const app = window.jupyterapp;
+    const w = app && app.shell.currentWidget;
+    if (!w || !w.context || w.context.path !== path || !w.sessionContext) return false;
+    const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+    return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}"""
+
+RUN_ALL_JS = """async (timeoutMs) => {
+    const app = window.jupyterapp;
+    const run = app.commands.execute('notebook:run-all-cells');
+    const late = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('Run All did not finish in time')), timeoutMs));
+    return await Promise.race([run, late]);
+}"""
+
+ERRORS_JS = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const errors = [];
+    const cells = w.content.model.cells;
+    for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type !== 'code') continue;
+        for (const output of cell.toJSON().outputs || []) {
+            if (output.output_type === 'error') {
+                errors.push(`cell ${i}: ${output.ename}: ${output.evalue}`);
+            }
+        }
+    }
+    return errors;
+}"""
+
+UNRUN_JS = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const cells = w.content.model.cells;
+    const unrun = [];
+    for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type === 'code' && cell.sharedModel.getSource().trim()
+            && cell.executionCount == null) unrun.push(i);
+    }
+    return unrun;
+}"""
+
+
+class LabPage:
+    """A Playwright page on the session's JupyterLab, with notebook helpers."""
+
+    def __init__(self, page: Any, lab: Lab, screenshots: Path | None) -> None:
+        self.page, self.lab, self.screenshots = page, lab, screenshots
+
+    def open(self, path: str, timeout: float = 90_000) -> None:
+        """Open `path` in JupyterLab and wait until its kernel is connected and idle."""
+        self.page.goto(self.lab.url(f"/lab/tree/{path}?reset"))
+        self.page.wait_for_function(KERNEL_IDLE_JS, arg=path, timeout=timeout, polling=100)
+
+    def run_all(self, timeout: float = 120_000) -> None:
+        """Run All Cells and wait for the last reply (widgets may still be drawing)."""
+        self.page.evaluate(RUN_ALL_JS, timeout)
+
+    def errors(self) -> list[str]:
+        """`ename: evalue` of every error output in the open notebook."""
+        errors = self.page.evaluate(ERRORS_JS)
+        for text in self.page.locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+        ).all_inner_texts():
+            if "Traceback" in text:
+                errors.append(text[-2000:])
+        return errors
+
+    def unrun_cells(self) -> list[int]:
+        return self.page.evaluate(UNRUN_JS)
+
+    def assert_ran_cleanly(self) -> None:
+        errors = self.errors()
+        assert not errors, "error output in the notebook:\n" + "\n".join(errors)
+        unrun = self.unrun_cells()
+        assert not unrun, f"cells {unrun} did not run"
+
+    def save_screenshot(self, name: str, target: Any = None) -> Path | None:
+        """With --screenshots DIR, save DIR/name (cropped to `target` when given)."""
+        if self.screenshots is None:
+            return None
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        path = self.screenshots / name
+        if target is None:
+            self.page.screenshot(path=str(path))
+        else:
+            target.scroll_into_view_if_needed()
+            target.screenshot(path=str(path), animations="disabled")
+        return path
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir(pytestconfig: pytest.Config) -> Path | None:
+    value = pytestconfig.getoption("screenshots", default=None)
+    return Path(value).resolve() if value else None
+
+
+@pytest.fixture
+def lab_page(
+    chromium: Any, lab: Lab, screenshots_dir: Path | None, request: pytest.FixtureRequest
+) -> Any:
+    """A fresh browser page; on failure a screenshot and the console go to test-artifacts/."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+    try:
+        yield LabPage(page, lab, screenshots_dir)
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is None or report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            stem = re.sub(r"[^\w.-]+", "_", request.node.name)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
+            except Exception as exc:  # noqa: BLE001 - a broken page must not hide the failure
+                console.append(f"(no screenshot: {exc})")
+            (ARTIFACTS / f"{stem}.console.txt").write_text("\n".join(console) + "\n")
+        context.close()
+        try:
+            lab.shutdown_kernels()
+        except (OSError, RuntimeError):
+            pass

@@ -1,0 +1,249 @@
+"""ModelManager against a real practice server, headless (widgets get a DummyComm).
+
+Each test gets its own server so pulls, copies and deletes never leak between tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+
+import ollama
+import pytest
+
+from ollama_nb.server import PracticeServer
+from ollama_nb.widgets.models import ModelManager, human_bytes
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def server():
+    with PracticeServer(port=0, speed=0) as srv:
+        yield srv
+
+
+def slow_server(spec: str = "pull-speed=20MB/s") -> PracticeServer:
+    """A server with slow pulls; the faults module is written in parallel, so wait for it."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            importlib.import_module("ollama_nb.server.faults")
+            return PracticeServer(port=0, speed=0, faults=spec)
+        except ImportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def local_names(url: str) -> set[str]:
+    return {m.model for m in ollama.Client(host=url).list().models}
+
+
+@pytest.fixture
+async def manager(server):
+    w = ModelManager(client=ollama.AsyncClient(host=server.url))
+    await w.refresh()
+    yield w
+    w.close()
+
+
+def test_human_bytes_matches_the_cli():
+    assert human_bytes(2_019_393_189) == "2.0 GB"
+    assert human_bytes(274_302_450) == "274 MB"
+    assert human_bytes(4_920_753_328) == "4.9 GB"
+    assert human_bytes(13) == "13 B"
+
+
+def test_repr_is_stable_and_builds_without_a_loop():
+    w = ModelManager()
+    assert repr(w) == "ModelManager()"
+    assert w._repr_mimebundle_()["text/plain"] == "ModelManager()"
+    assert "ollama-models" in w._dom_classes
+    w.close()
+
+
+@pytest.mark.anyio
+async def test_table_lists_local_models_and_sorts(manager):
+    names = [m["name"] for m in manager.models]
+    assert set(names) == {"llama3.1:latest", "nomic-embed-text:latest"}
+    table = manager.table.value
+    assert "class='models-table'" in table
+    assert '<tr data-model="llama3.1:latest">' in table
+    assert "4.9 GB" in table and "Q4_K_M" in table and "nomic-bert" in table
+    assert "5.2 GB on disk" in manager.total_label.value
+    manager.sort("size", descending=False)
+    assert [m["name"] for m in manager.sorted_models()][0] == "nomic-embed-text:latest"
+    assert table.index("llama3.1") < table.index("nomic")  # default: by name
+    assert manager.table.value.index("nomic") < manager.table.value.index("llama3.1")
+    manager.sort("parameters", descending=True)
+    assert manager.sorted_models()[0]["name"] == "llama3.1:latest"
+    with pytest.raises(ValueError):
+        manager.sort("colour")
+
+
+@pytest.mark.anyio
+async def test_show_details_and_modelfile(manager):
+    details = await manager.show("llama3.1")
+    assert details["name"] == "llama3.1:latest"
+    assert "tools" in details["capabilities"]
+    assert details["license_head"].startswith("LLAMA 3.1 COMMUNITY LICENSE")
+    assert "stop" in details["parameters"]
+    assert "Modelfile generated" in details["modelfile"]
+    assert "models-details-body" in manager.details_view.value
+
+
+@pytest.mark.anyio
+async def test_pull_reaches_100_percent_and_updates_table(manager, server):
+    assert await manager.pull("gemma3:270m") is True
+    assert manager.progress.value == 100
+    completed, total = manager.pull_totals()
+    assert completed == total > 290_000_000
+    assert len(manager.layer_bars) >= 2  # weights plus the small template/license layers
+    assert all(bar.value == 100 for bar in manager.layer_bars.values())
+    assert "gemma3:270m" in {m["name"] for m in manager.models}
+    assert '<tr data-model="gemma3:270m">' in manager.table.value
+    assert manager.status == "Pulled gemma3:270m."
+    assert "gemma3:270m" in local_names(server.url)
+
+
+@pytest.mark.anyio
+async def test_recommended_button_fills_the_pull_box(manager):
+    button = manager.recommended.children[0]
+    button.click()
+    assert manager.pull_name.value and manager.pull_name.value in button.description
+
+
+@pytest.mark.anyio
+async def test_cancel_stops_a_slow_pull_and_keeps_nothing():
+    with slow_server("pull-speed=20MB/s") as srv:  # all-minilm: 46 MB, about 2.3 s
+        w = ModelManager(client=ollama.AsyncClient(host=srv.url))
+        task = asyncio.ensure_future(w.pull("all-minilm"))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if w.pull_totals()[0] > 0:
+                break
+        assert 0 < w.pull_totals()[0] < w.pull_totals()[1], "the pull should be under way"
+        assert w.cancel_button.disabled is False
+        assert w.cancel_pull() is True
+        assert await asyncio.wait_for(task, 5) is False
+        assert "Cancelled" in w.status
+        assert w.cancel_button.disabled is True and w.pull_button.disabled is False
+        await asyncio.sleep(3)  # longer than the whole pull would have taken
+        assert not any(n.startswith("all-minilm") for n in local_names(srv.url))
+        w.close()
+
+
+@pytest.mark.anyio
+async def test_pull_shows_rate_and_eta_when_slow():
+    with slow_server("pull-speed=200MB/s") as srv:  # gemma3:270m: 292 MB, about 1.5 s
+        w = ModelManager(client=ollama.AsyncClient(host=srv.url))
+        task = asyncio.ensure_future(w.pull("gemma3:270m"))
+        seen = ""
+        while not task.done():
+            await asyncio.sleep(0.1)
+            if "ETA" in w.pull_figures.value:
+                seen = w.pull_figures.value
+        assert await task is True
+        assert "MB/s" in seen and "ETA" in seen
+        w.close()
+
+
+@pytest.mark.anyio
+async def test_unknown_pull_name_gives_one_sentence(manager):
+    assert await manager.pull("does-not-exist") is False
+    assert "pull model manifest: file does not exist" in manager.status
+    assert manager.last_error == manager.status
+    assert manager.status.count(". ") == 0 and manager.status.endswith(".")
+    assert "does-not-exist" in manager.status_line.value
+
+
+@pytest.mark.anyio
+async def test_delete_needs_confirmation(manager, server):
+    await manager.pull("llama3.2")
+    question = manager.request_delete("llama3.2")
+    assert question == "Delete llama3.2:latest and free 2.0 GB?"
+    assert manager.confirm_box.layout.display == "flex"
+    assert question in manager.confirm_text.value
+    assert "llama3.2:latest" in local_names(server.url)  # nothing deleted yet
+    manager.cancel_delete()
+    assert manager.confirm_box.layout.display == "none"
+    assert await manager.confirm_delete() is False  # nothing pending any more
+    assert "llama3.2:latest" in local_names(server.url)
+
+    manager.request_delete("llama3.2:latest")
+    manager.confirm_button.click()  # the button runs confirm_delete as a task
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if "llama3.2:latest" not in local_names(server.url):
+            break
+    assert "llama3.2:latest" not in local_names(server.url)
+    await asyncio.sleep(0.1)
+    assert "llama3.2:latest" not in {m["name"] for m in manager.models}
+    assert manager.status.startswith("Deleted llama3.2:latest")
+
+
+@pytest.mark.anyio
+async def test_copy_and_create(manager, server):
+    assert await manager.copy("llama3.1", "my-llama") is True
+    assert "my-llama:latest" in {m["name"] for m in manager.models}
+    # a copy shares its layers, so deleting it frees nothing
+    assert "no space is freed" in manager.request_delete("my-llama")
+    manager.cancel_delete()
+
+    text = 'FROM llama3.1\nSYSTEM """You are Mario from Super Mario Bros."""\n'
+    assert await manager.create("mario", text) is True
+    assert "mario:latest" in {m["name"] for m in manager.models}
+    assert "success" in manager.create_log.value
+    details = await manager.show("mario")
+    assert details["system"] == "You are Mario from Super Mario Bros."
+    assert "mario:latest" in local_names(server.url)
+
+    assert await manager.create("broken", "SYSTEM no from line") is False
+    assert "FROM" in manager.status
+
+
+@pytest.mark.anyio
+async def test_running_countdown_and_unload(manager, server):
+    sync = ollama.Client(host=server.url)
+    sync.generate(model="llama3.1", prompt="hi", keep_alive="5m")
+    running = await manager.refresh_running()
+    assert [r["name"] for r in running] == ["llama3.1:latest"]
+    assert "class='models-running'" in manager.running_view.value
+    assert "100% CPU" in manager.running_view.value
+    first = manager.seconds_left("llama3.1:latest")
+    assert 250 < first <= 300
+    assert [b.description for b in manager.unload_box.children] == ["Unload llama3.1:latest"]
+
+    assert manager.start_ticker() is True
+    before = manager.running_view.value
+    await asyncio.sleep(2.2)
+    assert manager.seconds_left("llama3.1:latest") < first - 1.5
+    assert manager.running_view.value != before  # the countdown text moved
+    manager.stop_ticker()
+
+    assert await manager.unload("llama3.1") is True
+    assert manager.running == []
+    assert ollama.Client(host=server.url).ps().models == []
+    assert "No model is loaded" in manager.running_view.value
+
+
+@pytest.mark.anyio
+async def test_close_stops_the_ticker(manager):
+    assert manager.start_ticker() is True
+    ticker = manager._ticker
+    manager.close()
+    await asyncio.sleep(0.05)
+    assert ticker.done()
+
+
+@pytest.mark.anyio
+async def test_unreachable_server_is_one_sentence():
+    w = ModelManager(client=ollama.AsyncClient(host="http://127.0.0.1:9"))
+    assert await w.refresh() == []
+    assert w.status.startswith("Cannot reach an Ollama server")
+    w.close()
