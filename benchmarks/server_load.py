@@ -23,8 +23,9 @@ LONG = "Count to 20000"
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "ollama_nb.server", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ollama_nb.server", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     line = proc.stdout.readline().strip() if proc.stdout else ""
     return proc, line.removeprefix("listening on ")
 
@@ -46,9 +47,13 @@ def lean_stream(url: str) -> tuple[int, float]:
 def ollama_stream(url: str) -> tuple[int, float]:
     client = ollama.Client(host=url)
     start = time.perf_counter()
-    count = sum(1 for part in client.chat(
-        model="llama3.1", messages=[{"role": "user", "content": LONG}], stream=True)
-        if not part.done)
+    count = sum(
+        1
+        for part in client.chat(
+            model="llama3.1", messages=[{"role": "user", "content": LONG}], stream=True
+        )
+        if not part.done
+    )
     return count, time.perf_counter() - start
 
 
@@ -57,8 +62,10 @@ async def classroom(url: str, learners: int = 100) -> dict:
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
 
         async def learner(i: int) -> float:
-            body = {"model": "llama3.1",
-                    "messages": [{"role": "user", "content": f"Why is the sky blue? ({i})"}]}
+            body = {
+                "model": "llama3.1",
+                "messages": [{"role": "user", "content": f"Why is the sky blue? ({i})"}],
+            }
             start = time.perf_counter()
             first = None
             async with http.stream("POST", "/api/chat", json=body) as response:
@@ -72,8 +79,9 @@ async def classroom(url: str, learners: int = 100) -> dict:
                 raise RuntimeError("empty stream")
             return first
 
-        results = await asyncio.gather(*(learner(i) for i in range(learners)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(learner(i) for i in range(learners)), return_exceptions=True
+        )
     ttft = sorted(r for r in results if isinstance(r, float))
     errors = [r for r in results if not isinstance(r, float)]
     return {
@@ -81,7 +89,8 @@ async def classroom(url: str, learners: int = 100) -> dict:
         "errors": len(errors),
         "ttft_p50_ms": round(statistics.median(ttft) * 1000, 1) if ttft else None,
         "ttft_p99_ms": round(ttft[min(len(ttft) - 1, int(len(ttft) * 0.99))] * 1000, 1)
-        if ttft else None,
+        if ttft
+        else None,
     }
 
 

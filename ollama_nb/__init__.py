@@ -25,12 +25,16 @@ _LAZY = {
 
 __all__ = ["setup", "MODEL", "EMBED_MODEL", "HOST", "PRACTICE", *_LAZY]
 
-if TYPE_CHECKING:
-    from .modelfile import create_from_modelfile
-    from .server import PracticeServer
-    from .widgets.chat import ChatWidget
-    from .widgets.embeddings import EmbeddingExplorer, plot_embeddings, similarity_heatmap
-    from .widgets.models import ModelManager
+if TYPE_CHECKING:  # the lazy names, for editors and type checkers
+    from .modelfile import create_from_modelfile  # noqa: F401
+    from .server import PracticeServer  # noqa: F401
+    from .widgets.chat import ChatWidget  # noqa: F401
+    from .widgets.embeddings import (  # noqa: F401
+        EmbeddingExplorer,
+        plot_embeddings,
+        similarity_heatmap,
+    )
+    from .widgets.models import ModelManager  # noqa: F401
 
 
 def setup(host: str | None = None, quiet: bool = False) -> None:

@@ -58,10 +58,24 @@ def start_practice_server(port: int = 11434, speed: float | None = None) -> str:
     if speed is None:
         speed = float(os.environ.get("OLLAMA_NB_SPEED", "60"))
     for try_port in (port, 0):
-        cmd = [sys.executable, "-m", "ollama_nb.server", "--port", str(try_port),
-               "--speed", str(speed), "--exit-with-parent", str(os.getpid())]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "ollama_nb.server",
+            "--port",
+            str(try_port),
+            "--speed",
+            str(speed),
+            "--exit-with-parent",
+            str(os.getpid()),
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
         line = proc.stdout.readline().strip() if proc.stdout else ""
         if line.startswith("listening on "):
             return line.removeprefix("listening on ")
@@ -80,8 +94,20 @@ def point_ollama_at(url: str) -> None:
 
         default = ollama.Client(host=url)
         ollama._client = default  # the module-level functions are bound to this client
-        for name in ("generate", "chat", "embed", "embeddings", "pull", "push", "create",
-                     "delete", "list", "copy", "show", "ps"):
+        for name in (
+            "generate",
+            "chat",
+            "embed",
+            "embeddings",
+            "pull",
+            "push",
+            "create",
+            "delete",
+            "list",
+            "copy",
+            "show",
+            "ps",
+        ):
             setattr(ollama, name, getattr(default, name))
 
 
@@ -94,10 +120,14 @@ def choose_models(server: Server) -> tuple[str, str, str | None]:
     import ollama
 
     installed = ollama.Client(host=server.url).list().models
-    names = {m.model for m in installed} | {(m.model or "").removesuffix(":latest") for m in installed}
+    names = {m.model for m in installed} | {
+        (m.model or "").removesuffix(":latest") for m in installed
+    }
     advice = None
     if chat not in names:
-        chats = [m.model for m in installed if (m.details and m.details.family) not in EMBED_FAMILIES]
+        chats = [
+            m.model for m in installed if (m.details and m.details.family) not in EMBED_FAMILIES
+        ]
         if chats and not os.environ.get("OLLAMA_NB_MODEL"):
             chat = chats[0]
         else:

@@ -24,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         kind = "practice server" if server.practice else f"Ollama {server.version}"
         print(f"Using the {kind} at {url}.")
-    env = {**os.environ, "OLLAMA_HOST": url,
-           "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"]))}
+    env = {
+        **os.environ,
+        "OLLAMA_HOST": url,
+        "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])),
+    }
     notebooks = Path(__file__).resolve().parent.parent / "notebooks"
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}", *args]
     if hasattr(os, "geteuid") and os.geteuid() == 0:

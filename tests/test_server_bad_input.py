@@ -13,8 +13,17 @@ from hypothesis import strategies as st
 
 from ollama_nb.server import PracticeServer
 
-POST_ENDPOINTS = ["chat", "generate", "embed", "embeddings", "show", "create", "copy", "pull",
-                  "push"]
+POST_ENDPOINTS = [
+    "chat",
+    "generate",
+    "embed",
+    "embeddings",
+    "show",
+    "create",
+    "copy",
+    "pull",
+    "push",
+]
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +112,9 @@ def test_oversized_body_gets_413_not_a_dropped_connection(http):
 
 
 def test_streaming_is_the_default_and_ndjson(http):
-    response = http.post("/api/chat", json={"model": "llama3.1",
-                                            "messages": [{"role": "user", "content": "hi"}]})
+    response = http.post(
+        "/api/chat", json={"model": "llama3.1", "messages": [{"role": "user", "content": "hi"}]}
+    )
     assert response.headers["content-type"] == "application/x-ndjson"
     lines = response.text.split("\n")
     assert lines[-1] == "" and all(lines[:-1])
@@ -114,17 +124,48 @@ def test_streaming_is_the_default_and_ndjson(http):
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-10, 10**6)
+    | st.floats(allow_nan=False)
     | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
-FIELDS = ["model", "name", "messages", "prompt", "input", "stream", "format", "options",
-          "keep_alive", "think", "tools", "images", "from", "system", "template", "parameters",
-          "source", "destination", "dimensions", "truncate", "suffix", "raw", "license",
-          "quantize", "files", "adapters", "context"]
-MODEL_NAMES = st.sampled_from(["llama3.1", "nomic-embed-text", "qwen3:0.6b", "", "a/b/c/d",
-                               "x:y:z", "llama3.2", "bad name"])
+FIELDS = [
+    "model",
+    "name",
+    "messages",
+    "prompt",
+    "input",
+    "stream",
+    "format",
+    "options",
+    "keep_alive",
+    "think",
+    "tools",
+    "images",
+    "from",
+    "system",
+    "template",
+    "parameters",
+    "source",
+    "destination",
+    "dimensions",
+    "truncate",
+    "suffix",
+    "raw",
+    "license",
+    "quantize",
+    "files",
+    "adapters",
+    "context",
+]
+MODEL_NAMES = st.sampled_from(
+    ["llama3.1", "nomic-embed-text", "qwen3:0.6b", "", "a/b/c/d", "x:y:z", "llama3.2", "bad name"]
+)
 BODIES = st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=6).flatmap(
     lambda d: st.one_of(st.just(d), MODEL_NAMES.map(lambda m: {**d, "model": m}))
 )
@@ -132,7 +173,9 @@ BODIES = st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=6).flatm
 DOCUMENTED_500 = {"pull model manifest: file does not exist"}
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(endpoint=st.sampled_from([*POST_ENDPOINTS, "delete"]), body=BODIES)
 def test_arbitrary_json_never_gives_5xx(http, endpoint, body):
     method = "DELETE" if endpoint == "delete" else "POST"
@@ -148,14 +191,19 @@ def test_arbitrary_json_never_gives_5xx(http, endpoint, body):
 def test_command_line_prints_listening_line_and_serves(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "ollama_nb.server", "--port", "0", "--state", str(tmp_path)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("listening on http://127.0.0.1:")
         url = line.removeprefix("listening on ")
-        assert httpx.post(f"{url}/api/copy", json={"source": "llama3.1", "destination": "kept"}
-                          ).status_code == 200
+        assert (
+            httpx.post(
+                f"{url}/api/copy", json={"source": "llama3.1", "destination": "kept"}
+            ).status_code
+            == 200
+        )
     finally:
         proc.terminate()
         proc.wait(5)

@@ -68,11 +68,17 @@ def test_options_num_predict_stop_seed_temperature(client):
     assert short.done_reason == "length" and short.eval_count == 5
     stopped = client.chat(**ask, options={"stop": ["Rayleigh"]})
     assert "Rayleigh" not in stopped.message.content and stopped.done_reason == "stop"
-    cold = {client.chat(**ask, options={"temperature": 0, "seed": s}).message.content for s in range(5)}
+    cold = {
+        client.chat(**ask, options={"temperature": 0, "seed": s}).message.content for s in range(5)
+    }
     assert len(cold) == 1
-    warm = {client.chat(**ask, options={"temperature": 1, "seed": s}).message.content for s in range(8)}
+    warm = {
+        client.chat(**ask, options={"temperature": 1, "seed": s}).message.content for s in range(8)
+    }
     assert len(warm) > 1
-    same = [client.chat(**ask, options={"temperature": 1, "seed": 3}).message.content for _ in range(2)]
+    same = [
+        client.chat(**ask, options={"temperature": 1, "seed": 3}).message.content for _ in range(2)
+    ]
     assert same[0] == same[1]
 
 
@@ -81,7 +87,10 @@ def test_generate_stream_and_context(client):
     assert isinstance(response, ollama.GenerateResponse)
     assert "3 + 5 = 8" in response.response and response.context
     parts = list(client.generate(model="llama3.1", prompt=SKY_ZH, stream=True))
-    assert "".join(p.response for p in parts) == client.generate(model="llama3.1", prompt=SKY_ZH).response
+    assert (
+        "".join(p.response for p in parts)
+        == client.generate(model="llama3.1", prompt=SKY_ZH).response
+    )
     assert parts[-1].done and parts[-1].context
 
 
@@ -170,9 +179,16 @@ def test_copy_push_delete(client):
 
 
 def test_create_from_and_system(client):
-    steps = [p.status for p in client.create(
-        model="example", from_="llama3.1", system="你是超级马里奥兄弟中的马里奥。",
-        parameters={"temperature": 0.2}, stream=True)]
+    steps = [
+        p.status
+        for p in client.create(
+            model="example",
+            from_="llama3.1",
+            system="你是超级马里奥兄弟中的马里奥。",
+            parameters={"temperature": 0.2},
+            stream=True,
+        )
+    ]
     assert any(s.startswith("using existing layer sha256:") for s in steps)
     assert any(s.startswith("creating new layer sha256:") for s in steps)
     assert steps[-2:] == ["writing manifest", "success"]
@@ -197,34 +213,68 @@ def test_blobs(client, tmp_path):
 @pytest.mark.parametrize(
     ("call", "status", "text"),
     [
-        (lambda c: c.chat(model="nope", messages=[{"role": "user", "content": "x"}]), 404,
-         "model 'nope' not found"),
+        (
+            lambda c: c.chat(model="nope", messages=[{"role": "user", "content": "x"}]),
+            404,
+            "model 'nope' not found",
+        ),
         (lambda c: c.generate(model="nope", prompt="x"), 404, "model 'nope' not found"),
         (lambda c: c.show("nope"), 404, "model 'nope:latest' not found"),
         (lambda c: c.delete("nope"), 404, "model 'nope' not found"),
         (lambda c: c.copy("nope", "x"), 404, 'model "nope" not found'),
-        (lambda c: c.embed(model="nope", input="x"), 404,
-         'model "nope" not found, try pulling it first'),
-        (lambda c: c.embeddings(model="nope", prompt="x"), 404,
-         'model "nope" not found, try pulling it first'),
+        (
+            lambda c: c.embed(model="nope", input="x"),
+            404,
+            'model "nope" not found, try pulling it first',
+        ),
+        (
+            lambda c: c.embeddings(model="nope", prompt="x"),
+            404,
+            'model "nope" not found, try pulling it first',
+        ),
         (lambda c: c.pull("does-not-exist"), 500, "pull model manifest: file does not exist"),
-        (lambda c: c.chat(model="nomic-embed-text", messages=[{"role": "user", "content": "x"}]),
-         400, '"nomic-embed-text" does not support chat'),
-        (lambda c: c.generate(model="nomic-embed-text", prompt="x"), 400,
-         '"nomic-embed-text" does not support generate'),
-        (lambda c: c.chat(model="llama3.1", messages=[{"role": "user", "content": "x"}], think=True),
-         400, '"llama3.1" does not support thinking'),
+        (
+            lambda c: c.chat(model="nomic-embed-text", messages=[{"role": "user", "content": "x"}]),
+            400,
+            '"nomic-embed-text" does not support chat',
+        ),
+        (
+            lambda c: c.generate(model="nomic-embed-text", prompt="x"),
+            400,
+            '"nomic-embed-text" does not support generate',
+        ),
+        (
+            lambda c: c.chat(
+                model="llama3.1", messages=[{"role": "user", "content": "x"}], think=True
+            ),
+            400,
+            '"llama3.1" does not support thinking',
+        ),
         (lambda c: c.create(model="x", from_="bad name!"), 400, "invalid model name"),
         (lambda c: c.delete("bad name!"), 400, 'name "bad name!" is invalid'),
         (lambda c: c.copy("llama3.1", "bad name!"), 400, 'destination "bad name!" is invalid'),
-        (lambda c: c.chat(model="llama3.1", messages=[{"role": "user", "content": "x"}],
-                          options={"num_predict": "ten"}), 400,
-         'option "num_predict" must be of type integer'),
-        (lambda c: c.chat(model="llama3.1", messages=[{"role": "user", "content": "x"}],
-                          keep_alive="10"), 400, 'time: missing unit in duration "10"'),
-        (lambda c: c.push("llama3.1"), 401,
-         "unauthorized: you are not authorized to push to this namespace, "
-         "create the model under a namespace you own"),
+        (
+            lambda c: c.chat(
+                model="llama3.1",
+                messages=[{"role": "user", "content": "x"}],
+                options={"num_predict": "ten"},
+            ),
+            400,
+            'option "num_predict" must be of type integer',
+        ),
+        (
+            lambda c: c.chat(
+                model="llama3.1", messages=[{"role": "user", "content": "x"}], keep_alive="10"
+            ),
+            400,
+            'time: missing unit in duration "10"',
+        ),
+        (
+            lambda c: c.push("llama3.1"),
+            401,
+            "unauthorized: you are not authorized to push to this namespace, "
+            "create the model under a namespace you own",
+        ),
     ],
 )
 def test_errors_match_ollama(client, call, status, text):
@@ -236,7 +286,9 @@ def test_errors_match_ollama(client, call, status, text):
 
 def test_stream_errors_before_first_chunk_have_a_status(client):
     with pytest.raises(ollama.ResponseError) as err:
-        for _ in client.chat(model="nope", messages=[{"role": "user", "content": "x"}], stream=True):
+        for _ in client.chat(
+            model="nope", messages=[{"role": "user", "content": "x"}], stream=True
+        ):
             pass
     assert err.value.status_code == 404
 
@@ -251,8 +303,9 @@ def test_pull_unknown_model_streams_an_error_line(client):
 
 
 def test_legacy_modelfile_create_is_refused(server):
-    response = httpx.post(f"{server.url}/api/create",
-                          json={"model": "m", "modelfile": "FROM llama3.1"})
+    response = httpx.post(
+        f"{server.url}/api/create", json={"model": "m", "modelfile": "FROM llama3.1"}
+    )
     assert response.status_code == 400
     assert response.json() == {"error": "neither 'from' or 'files' was specified"}
 
@@ -273,8 +326,12 @@ def test_dead_server_gives_connection_error():
 async def test_async_client_every_method(server, tmp_path):
     client = ollama.AsyncClient(host=server.url)
     reply = await client.chat(model="llama3.1", messages=[{"role": "user", "content": SKY_ZH}])
-    parts = [p async for p in await client.chat(
-        model="llama3.1", messages=[{"role": "user", "content": SKY_ZH}], stream=True)]
+    parts = [
+        p
+        async for p in await client.chat(
+            model="llama3.1", messages=[{"role": "user", "content": SKY_ZH}], stream=True
+        )
+    ]
     assert "".join(p.message.content for p in parts) == reply.message.content
     assert (await client.generate(model="llama3.1", prompt="hi")).response
     assert len((await client.embed(model="nomic-embed-text", input=["a", "b"])).embeddings) == 2
@@ -283,7 +340,9 @@ async def test_async_client_every_method(server, tmp_path):
     assert [p.status async for p in await client.pull("gemma3:270m", stream=True)][-1] == "success"
     assert (await client.copy("gemma3:270m", "me/tiny")).status == "success"
     assert (await client.push("me/tiny")).status == "success"
-    assert (await client.create(model="tiny2", from_="me/tiny", system="Be brief.")).status == "success"
+    assert (
+        await client.create(model="tiny2", from_="me/tiny", system="Be brief.")
+    ).status == "success"
     assert (await client.show("tiny2")).details.family == "gemma3"
     assert "tiny2:latest" in {m.model for m in (await client.list()).models}
     assert (await client.delete("tiny2")).status == "success"
@@ -301,7 +360,9 @@ async def test_fifty_concurrent_streaming_chats(server):
     client = ollama.AsyncClient(host=server.url)
     prompts = [SKY_ZH, "Why is the sky blue?", "Tell me a joke", "What is 6 times 7?", "hello"]
     expected = {
-        p: (await client.chat(model="llama3.1", messages=[{"role": "user", "content": p}])).message.content
+        p: (
+            await client.chat(model="llama3.1", messages=[{"role": "user", "content": p}])
+        ).message.content
         for p in prompts
     }
 

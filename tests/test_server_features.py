@@ -111,15 +111,19 @@ def test_images_on_vision_and_non_vision_models(client, tmp_path):
     path = tmp_path / "red.png"
     path.write_bytes(_png((220, 20, 20)))
     client.pull("llava")
-    described = client.chat(model="llava", messages=[
-        {"role": "user", "content": "What is in this picture?", "images": [str(path)]}])
+    described = client.chat(
+        model="llava",
+        messages=[{"role": "user", "content": "What is in this picture?", "images": [str(path)]}],
+    )
     text = described.message.content
     assert "40x30" in text and "PNG" in text and "red" in text
     generated = client.generate(model="llava", prompt="Describe", images=[_png((0, 0, 255))])
     assert "blue" in generated.response
     with pytest.raises(ollama.ResponseError) as err:
-        client.chat(model="llama3.1", messages=[
-            {"role": "user", "content": "What is this?", "images": [str(path)]}])
+        client.chat(
+            model="llama3.1",
+            messages=[{"role": "user", "content": "What is this?", "images": [str(path)]}],
+        )
     assert err.value.status_code == 400
     assert err.value.error == "this model is missing data required for image input"
 
@@ -132,12 +136,17 @@ SYSTEM 你是超级马里奥兄弟中的马里奥。
     assert create_from_modelfile("example", modelfile, client=client).status == "success"
     shown = client.show("example")
     assert "马里奥" in shown.modelfile and shown.details.parent_model == "llama3.1:latest"
-    reply = client.chat(model="example", messages=[{"role": "user", "content": "为什么天空是蓝色的？"}])
+    reply = client.chat(
+        model="example", messages=[{"role": "user", "content": "为什么天空是蓝色的？"}]
+    )
     assert reply.message.content.startswith("【练习服务器】我是马里奥！")
 
 
 def test_modelfile_parameters_and_messages_reach_show(client):
-    text = 'FROM llama3.1\nPARAMETER temperature 0.2\nPARAMETER stop "END"\nMESSAGE user My name is Ada\n'
+    text = (
+        'FROM llama3.1\nPARAMETER temperature 0.2\nPARAMETER stop "END"\n'
+        "MESSAGE user My name is Ada\n"
+    )
     create_from_modelfile("ada", text, client=client)
     shown = client.show("ada")
     assert "temperature" in shown.parameters and '"END"' in shown.parameters

@@ -1,4 +1,4 @@
-"""setup(): real Ollama if one answers, else the practice server; before or after `import ollama`."""
+"""setup(): a real Ollama if one answers, else the practice server; before or after import."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ def _free_port() -> int:
 
 
 def run_kernel_like(code: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
 
 
 def test_probe_tells_practice_server_apart(server):
@@ -58,8 +63,8 @@ def test_setup_starts_practice_server_when_nothing_answers(import_first):
         import ollama_nb
         ollama_nb.setup()
         import ollama
-        print(ollama.chat(model=ollama_nb.MODEL,
-                          messages=[{{"role": "user", "content": "为什么天空是蓝色的？"}}]).message.content[:7])
+        ask = [{{"role": "user", "content": "为什么天空是蓝色的？"}}]
+        print(ollama.chat(model=ollama_nb.MODEL, messages=ask).message.content[:7])
         print(ollama.Client().list().models[0].model)
         """,
         {"OLLAMA_HOST": f"127.0.0.1:{port}"},
@@ -73,9 +78,13 @@ def test_setup_starts_practice_server_when_nothing_answers(import_first):
 
 def test_model_overrides_from_environment(server):
     result = run_kernel_like(
-        "import ollama_nb; ollama_nb.setup(quiet=True); print(ollama_nb.MODEL, ollama_nb.EMBED_MODEL)",
-        {"OLLAMA_HOST": server.url, "OLLAMA_NB_MODEL": "qwen3:0.6b",
-         "OLLAMA_NB_EMBED_MODEL": "all-minilm"},
+        "import ollama_nb; ollama_nb.setup(quiet=True); "
+        "print(ollama_nb.MODEL, ollama_nb.EMBED_MODEL)",
+        {
+            "OLLAMA_HOST": server.url,
+            "OLLAMA_NB_MODEL": "qwen3:0.6b",
+            "OLLAMA_NB_EMBED_MODEL": "all-minilm",
+        },
     )
     assert result.stdout.strip() == "qwen3:0.6b all-minilm"
 

@@ -160,7 +160,9 @@ def test_chinese_text_is_kept_readable() -> None:
 def test_deterministic_and_seed_sensitive() -> None:
     schema = Person.model_json_schema()
     assert generate(schema, "hello", 1) == generate(schema, "hello", 1)
-    assert generate(dict(schema), "hello", 1) == generate(json.loads(json.dumps(schema)), "hello", 1)
+    assert generate(dict(schema), "hello", 1) == generate(
+        json.loads(json.dumps(schema)), "hello", 1
+    )
     outputs = {generate(schema, "hello", seed) for seed in range(5)}
     assert len(outputs) > 1
 
@@ -207,8 +209,12 @@ def test_unsatisfiable_schema_raises() -> None:
         {"type": "array", "items": {"type": "string"}, "uniqueItems": True, "minItems": 5},
         {"type": "array", "items": {"enum": ["a", "b", "c"]}, "uniqueItems": True, "minItems": 3},
         {"type": "array", "items": {"type": "boolean"}, "uniqueItems": True, "minItems": 2},
-        {"type": "array", "items": {"type": "string", "format": "email"}, "uniqueItems": True,
-         "minItems": 3},
+        {
+            "type": "array",
+            "items": {"type": "string", "format": "email"},
+            "uniqueItems": True,
+            "minItems": 3,
+        },
     ],  # fmt: skip
 )
 def test_unique_items_are_unique(schema: dict) -> None:
@@ -240,14 +246,27 @@ def test_unique_items_are_unique(schema: dict) -> None:
         {"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "integer"}}},
         {"type": "object", "minProperties": 3, "additionalProperties": {"type": "boolean"}},
         {"type": "object", "properties": {"x": False, "y": {"type": "null"}}},
-        {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}],
-         "items": False, "minItems": 2},
-        {"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"type": "integer", "minimum": 1}},
-         "$ref": "#/$defs/A", "maximum": 1},
-        {"$defs": {"L": {"type": "object", "required": ["next"],
-                         "properties": {"next": {"anyOf": [{"$ref": "#/$defs/L"},
-                                                           {"type": "null"}]}}}},
-         "$ref": "#/$defs/L"},
+        {
+            "type": "array",
+            "prefixItems": [{"type": "integer"}, {"type": "string"}],
+            "items": False,
+            "minItems": 2,
+        },
+        {
+            "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"type": "integer", "minimum": 1}},
+            "$ref": "#/$defs/A",
+            "maximum": 1,
+        },
+        {
+            "$defs": {
+                "L": {
+                    "type": "object",
+                    "required": ["next"],
+                    "properties": {"next": {"anyOf": [{"$ref": "#/$defs/L"}, {"type": "null"}]}},
+                }
+            },
+            "$ref": "#/$defs/L",
+        },
         {"type": "array", "items": {"$ref": "#"}, "maxItems": 2},
         {},
         True,  # handled as "anything" when nested; at the top level only dicts are schemas

@@ -81,8 +81,10 @@ class PracticeServer:
         sockets = _bind(self.host, self.port)
         self.port = sockets[0].getsockname()[1]
         if not is_loopback(self.host):
-            print(f"warning: the practice server listens beyond this machine on {self.host}",
-                  file=sys.stderr)
+            print(
+                f"warning: the practice server listens beyond this machine on {self.host}",
+                file=sys.stderr,
+            )
         ready = threading.Event()
 
         def serve() -> None:

@@ -19,12 +19,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=11434)
-    parser.add_argument("--speed", type=float, default=0,
-                        help="tokens per second when streaming (0 = as fast as possible)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=0,
+        help="tokens per second when streaming (0 = as fast as possible)",
+    )
     parser.add_argument("--state", default=None, help="keep the model store in this folder")
     parser.add_argument("--faults", default=None, help="fault injection SPEC (see README)")
-    parser.add_argument("--exit-with-parent", type=int, default=None, metavar="PID",
-                        help="stop when this process ends (used by ollama_nb.setup)")
+    parser.add_argument(
+        "--exit-with-parent",
+        type=int,
+        default=None,
+        metavar="PID",
+        help="stop when this process ends (used by ollama_nb.setup)",
+    )
     args = parser.parse_args(argv)
     try:
         plan = _fault_plan(args.faults)
@@ -34,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     port = sockets[0].getsockname()[1]
     if not is_loopback(args.host):
-        print(f"warning: listening on {args.host}: other machines can reach this practice "
-              "server", file=sys.stderr)
+        print(
+            f"warning: listening on {args.host}: other machines can reach this practice server",
+            file=sys.stderr,
+        )
     if plan:
         print("faults:\n" + plan.describe(), file=sys.stderr)
     host = f"[{args.host}]" if ":" in args.host else args.host

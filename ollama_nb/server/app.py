@@ -120,7 +120,9 @@ class Base(tornado.web.RequestHandler):
             return
         if status_code in (404, 405):
             self.set_header("Content-Type", "text/plain")
-            self.finish(f"{status_code} {'page not found' if status_code == 404 else 'method not allowed'}")
+            self.finish(
+                f"{status_code} {'page not found' if status_code == 404 else 'method not allowed'}"
+            )
             return
         self.send_json({"error": f"practice server error: {exc or status_code}"})
 
@@ -384,8 +386,15 @@ class Completion(Base):
         }
 
     def reply_for(
-        self, model: Model, prompt: str, system: str, history: list[str], options: dict,
-        fmt, think, images: list[bytes],
+        self,
+        model: Model,
+        prompt: str,
+        system: str,
+        history: list[str],
+        options: dict,
+        fmt,
+        think,
+        images: list[bytes],
     ) -> engine.Reply:
         reply = engine.Reply()
         if images:
@@ -432,16 +441,22 @@ class Chat(Completion):
         stream = _stream_flag(body)
         if not messages:
             reason = "unload" if keep == 0 else "load"
-            done = {"model": text, "created_at": now_iso(),
-                    "message": {"role": "assistant", "content": ""},
-                    "done": True, "done_reason": reason}
+            done = {
+                "model": text,
+                "created_at": now_iso(),
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": reason,
+            }
             return await self._send([], done, stream)
 
         system = model.system
         for message in messages:
             if message.get("role") == "system":
                 system = message.get("content") or ""
-        users = [m.get("content") or "" for m in model.messages + messages if m.get("role") == "user"]
+        users = [
+            m.get("content") or "" for m in model.messages + messages if m.get("role") == "user"
+        ]
         last = messages[-1]
         prompt = users[-1] if users else ""
         images = decode_images(last.get("images")) if last.get("role") == "user" else []
@@ -455,10 +470,14 @@ class Chat(Completion):
         prompt_tokens = sum(engine.count_tokens(m.get("content") or "") + 4 for m in messages)
         prompt_tokens += engine.count_tokens(system)
         done = {
-            "model": text, "created_at": "",
+            "model": text,
+            "created_at": "",
             "message": {"role": "assistant", "content": ""},
-            "done": True, "done_reason": reason,
-            **self.metrics(model, prompt_tokens, len(content_tokens) + len(thinking_tokens), loaded),
+            "done": True,
+            "done_reason": reason,
+            **self.metrics(
+                model, prompt_tokens, len(content_tokens) + len(thinking_tokens), loaded
+            ),
         }
         if reply.tool_calls:
             done_message = {"role": "assistant", "content": "", "tool_calls": reply.tool_calls}
@@ -473,7 +492,9 @@ class Chat(Completion):
             done["message"] = message
             done["created_at"] = now_iso()
             return self.send_json(done)
-        await self.stream(self._chunks_for(text, thinking_tokens, content_tokens, done_message, done))
+        await self.stream(
+            self._chunks_for(text, thinking_tokens, content_tokens, done_message, done)
+        )
 
     def _tool_reply(self, tools: list, messages: list[dict], prompt: str) -> engine.Reply | None:
         if not tools:
@@ -488,7 +509,9 @@ class Chat(Completion):
         name, arguments = choice
         call_id = "call_" + hashlib.sha256(f"{name}{arguments}".encode()).hexdigest()[:8]
         return engine.Reply(
-            tool_calls=[{"id": call_id, "function": {"index": 0, "name": name, "arguments": arguments}}]
+            tool_calls=[
+                {"id": call_id, "function": {"index": 0, "name": name, "arguments": arguments}}
+            ]
         )
 
     def _chunks_for(self, model_text, thinking, content, tool_message, done):
@@ -501,8 +524,14 @@ class Chat(Completion):
         for token in content:
             yield head + now_iso() + mid + json.dumps(token, ensure_ascii=False) + tail
         if tool_message:
-            yield _line({"model": model_text, "created_at": now_iso(), "message": tool_message,
-                         "done": False})
+            yield _line(
+                {
+                    "model": model_text,
+                    "created_at": now_iso(),
+                    "message": tool_message,
+                    "done": False,
+                }
+            )
         done["created_at"] = now_iso()
         yield _line(done)
 
@@ -524,7 +553,9 @@ class Generate(Completion):
         think = check_think(body.get("think"))
         self.check_capabilities(model, text, "generate", think)
         if body.get("suffix"):
-            raise ApiError(400, f"{require_name(text, (400, ''), (400, '')).full} does not support insert")
+            raise ApiError(
+                400, f"{require_name(text, (400, ''), (400, '')).full} does not support insert"
+            )
         if body.get("raw") and (body.get("template") or body.get("system") or body.get("context")):
             raise ApiError(400, "raw mode does not support template, system, or context")
         options = {**model.effective_parameters, **check_options(body.get("options"))}
@@ -534,16 +565,27 @@ class Generate(Completion):
         prompt = body.get("prompt") or ""
         stream = _stream_flag(body)
         if not prompt and not images:
-            done = {"model": text, "created_at": now_iso(), "response": "", "done": True,
-                    "done_reason": "unload" if keep == 0 else "load"}
+            done = {
+                "model": text,
+                "created_at": now_iso(),
+                "response": "",
+                "done": True,
+                "done_reason": "unload" if keep == 0 else "load",
+            }
             return await self.stream([_line(done)]) if stream else self.send_json(done)
         system = body.get("system") or model.system
-        reply = self.reply_for(model, prompt, system, [], options, body.get("format"), think, images)
+        reply = self.reply_for(
+            model, prompt, system, [], options, body.get("format"), think, images
+        )
         tokens, reason = engine.limit(reply.content, options)
         thinking = engine.tokenize(reply.thinking)
         prompt_tokens = engine.count_tokens(prompt) + engine.count_tokens(system) + 4
         done = {
-            "model": text, "created_at": "", "response": "", "done": True, "done_reason": reason,
+            "model": text,
+            "created_at": "",
+            "response": "",
+            "done": True,
+            "done_reason": reason,
             **self.metrics(model, prompt_tokens, len(tokens) + len(thinking), loaded),
         }
         if not body.get("raw"):
@@ -559,11 +601,21 @@ class Generate(Completion):
     def _chunks_for(self, model_text, thinking, tokens, done):
         head = '{"model":' + json.dumps(model_text, ensure_ascii=False) + ',"created_at":"'
         for token in thinking:
-            yield (head + now_iso() + '","response":"","thinking":'
-                   + json.dumps(token, ensure_ascii=False) + ',"done":false}\n')
+            yield (
+                head
+                + now_iso()
+                + '","response":"","thinking":'
+                + json.dumps(token, ensure_ascii=False)
+                + ',"done":false}\n'
+            )
         for token in tokens:
-            yield (head + now_iso() + '","response":' + json.dumps(token, ensure_ascii=False)
-                   + ',"done":false}\n')
+            yield (
+                head
+                + now_iso()
+                + '","response":'
+                + json.dumps(token, ensure_ascii=False)
+                + ',"done":false}\n'
+            )
         done["created_at"] = now_iso()
         yield _line(done)
 
@@ -605,11 +657,15 @@ class Embed(Base):
                 vector = engine.shrink(vector, dimensions)
             vectors.append(vector)
         load = 25_000_000 if loaded else 400_000_000
-        self.send_json({
-            "model": text, "embeddings": vectors,
-            "total_duration": load + tokens * 200_000 + 1_000_000,
-            "load_duration": load, "prompt_eval_count": tokens,
-        })
+        self.send_json(
+            {
+                "model": text,
+                "embeddings": vectors,
+                "total_duration": load + tokens * 200_000 + 1_000_000,
+                "load_duration": load,
+                "prompt_eval_count": tokens,
+            }
+        )
 
 
 class Embeddings(Base):
@@ -626,5 +682,7 @@ class Embeddings(Base):
             raise ApiError(404, f'model "{text}" not found, try pulling it first')
         self.store.touch(model, keep_alive_seconds(body.get("keep_alive")))
         prompt = body.get("prompt") or ""
-        vector = engine.embedding(prompt, model.info.embedding_length, normalize=False) if prompt else []
+        vector = (
+            engine.embedding(prompt, model.info.embedding_length, normalize=False) if prompt else []
+        )
         self.send_json({"embedding": vector})

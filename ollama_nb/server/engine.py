@@ -73,14 +73,28 @@ def _book_answer(prompt: str) -> str | None:
 
 
 _ARITH = re.compile(
-    r"(-?\d+(?:\.\d+)?)\s*(\+|-|\*|x|×|/|÷|plus|minus|times|multiplied by|divided by|加|减|乘以|除以)"
+    r"(-?\d+(?:\.\d+)?)\s*"
+    r"(\+|-|\*|x|×|/|÷|plus|minus|times|multiplied by|divided by|加|减|乘以|除以)"
     r"\s*(-?\d+(?:\.\d+)?)",
     re.IGNORECASE,
 )
 _OPS = {
-    "+": "+", "plus": "+", "加": "+", "-": "-", "minus": "-", "减": "-",
-    "*": "*", "x": "*", "×": "*", "times": "*", "multiplied by": "*", "乘以": "*",
-    "/": "/", "÷": "/", "divided by": "/", "除以": "/",
+    "+": "+",
+    "plus": "+",
+    "加": "+",
+    "-": "-",
+    "minus": "-",
+    "减": "-",
+    "*": "*",
+    "x": "*",
+    "×": "*",
+    "times": "*",
+    "multiplied by": "*",
+    "乘以": "*",
+    "/": "/",
+    "÷": "/",
+    "divided by": "/",
+    "除以": "/",
 }
 
 
@@ -109,16 +123,14 @@ def _name_answer(prompt: str, history: list[str], chinese: bool) -> str | None:
         if match:
             name = match[1] or match[2]
             return f"你叫{name}。" if chinese else f"Your name is {name}."
-    return (
-        "你还没有告诉我你的名字。" if chinese else "You have not told me your name yet."
-    )
+    return "你还没有告诉我你的名字。" if chinese else "You have not told me your name yet."
 
 
 _COUNT = re.compile(r"count (?:from 1 )?(?:up )?to (\d+)|数到\s*(\d+)", re.IGNORECASE)
 
 
 def _counting(prompt: str) -> str | None:
-    """"Count to N": a reply of any length on demand, for streaming demos and benchmarks."""
+    """ "Count to N": a reply of any length on demand, for streaming demos and benchmarks."""
     match = _COUNT.search(prompt)
     if not match:
         return None

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from .app import MAX_BLOB, Base, _line, _stream_flag
-from .store import Model, now_iso
+from .store import now_iso
 from .validate import ApiError, check_options, model_field, require_name
 
 Step = dict | float  # a progress object to send, or seconds to wait
@@ -59,7 +59,12 @@ def _transfer(verb: str, layers, have: set[str], rate: float | None) -> Iterator
         for k in range(1, steps + 1):
             if rate:
                 yield size / steps / rate
-            yield {"status": status, "digest": digest, "total": size, "completed": size * k // steps}
+            yield {
+                "status": status,
+                "digest": digest,
+                "total": size,
+                "completed": size * k // steps,
+            }
 
 
 class Pull(Progress):
@@ -91,7 +96,9 @@ class Push(Progress):
 
     async def post(self) -> None:
         body = self.body()
-        name = require_name(model_field(body), (400, "model is required"), (400, "invalid model name"))
+        name = require_name(
+            model_field(body), (400, "model is required"), (400, "invalid model name")
+        )
         await self.run(self.steps(name), _stream_flag(body))
 
     def steps(self, name) -> Iterator[Step]:
@@ -155,7 +162,9 @@ class Create(Progress):
     def _check_quantize(self, quantize: str, source_name) -> None:
         if quantize.lower() not in ("q4_k_m", "q4_k_s", "q8_0"):
             raise ApiError(400, f"unsupported quantization type {quantize}")
-        base = self.store.models.get(source_name.short) or self.store.registry.get(source_name.short)
+        base = self.store.models.get(source_name.short) or self.store.registry.get(
+            source_name.short
+        )
         if base and base.info.quantization_level not in ("F16", "F32"):
             raise ApiError(400, "quantization is only supported for F16 and F32 models")
 
@@ -202,11 +211,13 @@ class Copy(Base):
         source_text = body.get("source", "")
         dest_text = body.get("destination", "")
         source = require_name(
-            source_text, (400, f'source "{source_text}" is invalid'),
+            source_text,
+            (400, f'source "{source_text}" is invalid'),
             (400, f'source "{source_text}" is invalid'),
         )
         dest = require_name(
-            dest_text, (400, f'destination "{dest_text}" is invalid'),
+            dest_text,
+            (400, f'destination "{dest_text}" is invalid'),
             (400, f'destination "{dest_text}" is invalid'),
         )
         model = self.store.models.get(source.short)
@@ -263,4 +274,3 @@ class Blobs(Base):
             self.store.add_blob(digest, data)
             self.set_status(201)
         self.finish()
-

@@ -40,6 +40,7 @@ _FORMAT_ERROR = 'invalid JSON schema: format must be "json" or a JSON schema obj
 _TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
 _MAX_PLANS = 512
 _PLANS: dict[str, Callable[[_Ctx], Any]] = {}
+_MISSING = object()
 
 Gen = Callable[["_Ctx"], Any]
 
@@ -827,6 +828,18 @@ class _Compiler:
         firsts_t = tuple(firsts)
         pool = getattr(rest, "pool", None)
         usual = 2 if getattr(rest, "obj", False) else 3
+        flat_items = resolve(items, self.root) if unique and rest is not None else None
+        vary = unique and not (isinstance(flat_items, dict) and "format" in flat_items)
+        root = self.root
+
+        def fresh(value: Any, out: list) -> Any:
+            """``value`` if it is new, else a variant of it that still fits, else _MISSING."""
+            for cand in (value, *(_variants(value, len(out)) if vary else ())):
+                if not any(_same(cand, o) for o in out) and (
+                    cand is value or fits(cand, items, root)
+                ):
+                    return cand
+            return _MISSING
 
         def gen(ctx: _Ctx) -> list:
             out = [g(ctx) for g in firsts_t]
@@ -842,7 +855,9 @@ class _Compiler:
             while len(out) < want and tries < want + 20:
                 value = rest(ctx)
                 tries += 1
-                if not (unique and any(_same(value, o) for o in out)):
+                if unique:
+                    value = fresh(value, out)
+                if value is not _MISSING:
                     out.append(value)
             return out
 
@@ -1041,6 +1056,17 @@ def _place(x: float, b: tuple, mult: Any, integer: bool) -> int | float | None:
                 if ok(v):
                     return int(v) if integer else v
     return None
+
+
+def _variants(value: Any, n: int) -> tuple:
+    """Near copies of a repeated value, for ``uniqueItems`` when the generator runs dry."""
+    if isinstance(value, bool):
+        return (not value,)
+    if isinstance(value, (int, float)):
+        return value + n + 1, value - n - 1, value * (n + 2), value + 0.5
+    if isinstance(value, str):
+        return f"{value} {n + 1}", f"{value}{n + 1}", f"{n + 1}{value}", value + "x" * (n + 1)
+    return ()
 
 
 def _fit_length(text: str, lo: int, hi: int | None, pad: str) -> str:

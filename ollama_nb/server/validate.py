@@ -28,39 +28,81 @@ class ApiError(Exception):
 STRING, BOOL, NUMBER, OBJECT, ARRAY, ANY = "string", "bool", "number", "object", "array", "any"
 REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
     "ChatRequest": {
-        "model": (STRING,), "messages": (ARRAY,), "tools": (ARRAY,), "stream": (BOOL,),
-        "format": (ANY,), "options": (OBJECT,), "keep_alive": (NUMBER, STRING),
-        "think": (BOOL, STRING), "logprobs": (BOOL,), "top_logprobs": (NUMBER,),
+        "model": (STRING,),
+        "messages": (ARRAY,),
+        "tools": (ARRAY,),
+        "stream": (BOOL,),
+        "format": (ANY,),
+        "options": (OBJECT,),
+        "keep_alive": (NUMBER, STRING),
+        "think": (BOOL, STRING),
+        "logprobs": (BOOL,),
+        "top_logprobs": (NUMBER,),
     },
     "GenerateRequest": {
-        "model": (STRING,), "prompt": (STRING,), "suffix": (STRING,), "system": (STRING,),
-        "template": (STRING,), "context": (ARRAY,), "stream": (BOOL,), "raw": (BOOL,),
-        "format": (ANY,), "keep_alive": (NUMBER, STRING), "images": (ARRAY,),
-        "options": (OBJECT,), "think": (BOOL, STRING), "logprobs": (BOOL,),
+        "model": (STRING,),
+        "prompt": (STRING,),
+        "suffix": (STRING,),
+        "system": (STRING,),
+        "template": (STRING,),
+        "context": (ARRAY,),
+        "stream": (BOOL,),
+        "raw": (BOOL,),
+        "format": (ANY,),
+        "keep_alive": (NUMBER, STRING),
+        "images": (ARRAY,),
+        "options": (OBJECT,),
+        "think": (BOOL, STRING),
+        "logprobs": (BOOL,),
         "top_logprobs": (NUMBER,),
     },
     "EmbedRequest": {
-        "model": (STRING,), "input": (STRING, ARRAY), "truncate": (BOOL,),
-        "options": (OBJECT,), "keep_alive": (NUMBER, STRING), "dimensions": (NUMBER,),
+        "model": (STRING,),
+        "input": (STRING, ARRAY),
+        "truncate": (BOOL,),
+        "options": (OBJECT,),
+        "keep_alive": (NUMBER, STRING),
+        "dimensions": (NUMBER,),
     },
     "EmbeddingRequest": {
-        "model": (STRING,), "prompt": (STRING,), "options": (OBJECT,),
+        "model": (STRING,),
+        "prompt": (STRING,),
+        "options": (OBJECT,),
         "keep_alive": (NUMBER, STRING),
     },
-    "ShowRequest": {"model": (STRING,), "name": (STRING,), "verbose": (BOOL,),
-                    "system": (STRING,), "template": (STRING,), "options": (OBJECT,)},
+    "ShowRequest": {
+        "model": (STRING,),
+        "name": (STRING,),
+        "verbose": (BOOL,),
+        "system": (STRING,),
+        "template": (STRING,),
+        "options": (OBJECT,),
+    },
     "CreateRequest": {
-        "model": (STRING,), "name": (STRING,), "from": (STRING,), "files": (OBJECT,),
-        "adapters": (OBJECT,), "template": (STRING,), "license": (STRING, ARRAY),
-        "system": (STRING,), "parameters": (OBJECT,), "messages": (ARRAY,), "stream": (BOOL,),
+        "model": (STRING,),
+        "name": (STRING,),
+        "from": (STRING,),
+        "files": (OBJECT,),
+        "adapters": (OBJECT,),
+        "template": (STRING,),
+        "license": (STRING, ARRAY),
+        "system": (STRING,),
+        "parameters": (OBJECT,),
+        "messages": (ARRAY,),
+        "stream": (BOOL,),
         "quantize": (STRING,),
     },
     "CopyRequest": {"source": (STRING,), "destination": (STRING,)},
     "DeleteRequest": {"model": (STRING,), "name": (STRING,)},
-    "PullRequest": {"model": (STRING,), "name": (STRING,), "insecure": (BOOL,),
-                    "stream": (BOOL,), "username": (STRING,), "password": (STRING,)},
-    "PushRequest": {"model": (STRING,), "name": (STRING,), "insecure": (BOOL,),
-                    "stream": (BOOL,)},
+    "PullRequest": {
+        "model": (STRING,),
+        "name": (STRING,),
+        "insecure": (BOOL,),
+        "stream": (BOOL,),
+        "username": (STRING,),
+        "password": (STRING,),
+    },
+    "PushRequest": {"model": (STRING,), "name": (STRING,), "insecure": (BOOL,), "stream": (BOOL,)},
 }
 
 
@@ -106,8 +148,13 @@ def decode_body(raw: bytes, request_type: str) -> dict:
 
 
 def _go_type(allowed: tuple[str, ...]) -> str:
-    return {STRING: "string", BOOL: "bool", NUMBER: "int", OBJECT: "map[string]interface {}",
-            ARRAY: "[]interface {}"}[allowed[0]]
+    return {
+        STRING: "string",
+        BOOL: "bool",
+        NUMBER: "int",
+        OBJECT: "map[string]interface {}",
+        ARRAY: "[]interface {}",
+    }[allowed[0]]
 
 
 def _go_json_message(raw: bytes, exc: json.JSONDecodeError) -> str:
@@ -139,16 +186,40 @@ def require_name(text: str, missing: tuple[int, str], invalid: tuple[int, str]):
 
 # -- options and durations -------------------------------------------------------------------
 INT_OPTIONS = {
-    "num_ctx", "num_predict", "seed", "top_k", "num_keep", "repeat_last_n", "mirostat",
-    "num_batch", "num_gpu", "num_thread", "main_gpu",
+    "num_ctx",
+    "num_predict",
+    "seed",
+    "top_k",
+    "num_keep",
+    "repeat_last_n",
+    "mirostat",
+    "num_batch",
+    "num_gpu",
+    "num_thread",
+    "main_gpu",
 }
 FLOAT_OPTIONS = {
-    "temperature", "top_p", "min_p", "typical_p", "repeat_penalty", "presence_penalty",
-    "frequency_penalty", "mirostat_tau", "mirostat_eta", "tfs_z",
+    "temperature",
+    "top_p",
+    "min_p",
+    "typical_p",
+    "repeat_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "mirostat_tau",
+    "mirostat_eta",
+    "tfs_z",
 }
 BOOL_OPTIONS = {
-    "use_mmap", "use_mlock", "numa", "penalize_newline", "low_vram", "f16_kv", "vocab_only",
-    "logits_all", "embedding_only",
+    "use_mmap",
+    "use_mlock",
+    "numa",
+    "penalize_newline",
+    "low_vram",
+    "f16_kv",
+    "vocab_only",
+    "logits_all",
+    "embedding_only",
 }
 
 
@@ -238,6 +309,9 @@ def decode_images(images: object) -> list[bytes]:
     return out
 
 
+_ITEM_TYPES = {"images": "ImageData", "tool_calls": "ToolCall"}
+
+
 def check_messages(messages: object) -> list[dict]:
     if messages is None:
         return []
@@ -262,6 +336,6 @@ def check_messages(messages: object) -> list[dict]:
                 raise ApiError(
                     400,
                     f"json: cannot unmarshal {go_kind(value)} into Go struct field "
-                    f"Message.messages.{key} of type []api.{'ImageData' if key == 'images' else 'ToolCall'}",
+                    f"Message.messages.{key} of type []api.{_ITEM_TYPES[key]}",
                 )
     return messages  # type: ignore[return-value]

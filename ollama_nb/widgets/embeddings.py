@@ -105,11 +105,14 @@ def sync_client(client: Any = None) -> ollama.Client:
     """A synchronous client: `client` itself, or one for the same host (or `OLLAMA_HOST`).
 
     The plot functions run in a cell and return a Figure, so they call the server synchronously;
-    an `AsyncClient` is accepted and replaced by a `Client` for the same host.
+    an `AsyncClient` (or a host URL string) is accepted and replaced by a `Client` for that host.
     """
     if isinstance(client, ollama.Client):
         return client
-    host = _host_of(client) if client is not None else current_host()
+    if isinstance(client, str):
+        host = client
+    else:
+        host = _host_of(client) if client is not None else current_host()
     if host not in _clients:
         _clients[host] = ollama.Client(host=host)
     return _clients[host]

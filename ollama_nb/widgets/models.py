@@ -136,11 +136,11 @@ class ModelManager(widgets.VBox):
     `w.close()` stops its background tasks.
     """
 
-    def __init__(self, client: ollama.AsyncClient | ollama.Client | None = None) -> None:
+    def __init__(self, client: ollama.AsyncClient | ollama.Client | str | None = None) -> None:
         super().__init__()
         self.add_class("ollama-models")
         self._given = client if isinstance(client, ollama.AsyncClient) else None
-        self._host = _host_of(client) if client is not None else None
+        self._host = client if isinstance(client, str) else _host_of(client)
         self._aclient: ollama.AsyncClient | None = None
         self._aclient_loop: asyncio.AbstractEventLoop | None = None
 

@@ -395,9 +395,21 @@ class LabPage:
         path = self.screenshots / name
         if target is None:
             self.page.screenshot(path=str(path))
-        else:
+            return path
+        # JupyterLab scrolls inside a fixed-height panel, so a widget taller than the window
+        # would come out cut off: grow the window to fit it first.
+        viewport = self.page.viewport_size
+        box = target.bounding_box() or {"height": 0}
+        needed = int(box["height"]) + 250
+        if viewport and needed > viewport["height"]:
+            self.page.set_viewport_size({"width": viewport["width"], "height": min(needed, 6000)})
+            self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+        try:
             target.scroll_into_view_if_needed()
-            target.screenshot(path=str(path), animations="disabled")
+            target.screenshot(path=str(path), animations="disabled", caret="hide")
+        finally:
+            if viewport and needed > viewport["height"]:
+                self.page.set_viewport_size(viewport)
         return path
 
 
