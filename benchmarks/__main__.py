@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-MODULES = ["server_load", "structured_bench", "chat_widget", "embeddings"]
+MODULES = ["server_load", "structured_bench", "chat_widget", "embeddings", "suite_runtime"]
 
 
 def main() -> int:

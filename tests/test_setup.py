@@ -102,3 +102,14 @@ def test_real_ollama_without_the_tutorial_model_uses_an_installed_one(client, se
     client.delete("llama3.2")
     chat, _, advice = choose_models(as_real)
     assert chat == "qwen3:0.6b" and "ollama pull qwen3:0.6b" in advice
+
+
+def test_lab_launcher_uses_the_running_server(server):
+    result = run_kernel_like(
+        "import sys; from ollama_nb.lab import main; sys.exit(main(['--version']))",
+        {"OLLAMA_HOST": server.url},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Using the practice server at {server.url}."
+    assert lines[1][0].isdigit()  # JupyterLab printed its version
