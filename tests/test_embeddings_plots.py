@@ -103,7 +103,7 @@ def test_randomized_pca_matches_exact_svd():
     centered = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(centered, full_matrices=False)
     for got, exact in zip(fast.components, vt[:2], strict=True):
-        assert abs(got @ exact) > 0.999
+        assert abs(got @ exact) > 0.995  # a sketch, not an exact SVD
 
 
 def test_one_request_per_plot_and_cache(client):
@@ -129,7 +129,7 @@ def test_heatmap_has_the_texts_as_labels_including_chinese(client, monkeypatch):
         fig = emb.similarity_heatmap(texts, client=client)
         png = emb.figure_png(fig)
     assert png.startswith(b"\x89PNG")
-    assert repr(fig) == "<Figure size 550x400 with 2 Axes>"
+    assert repr(fig) == "<Figure size 600x450 with 2 Axes>"
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == texts
     assert [t.get_text() for t in ax.get_xticklabels()] == texts
@@ -179,7 +179,7 @@ def test_default_model_follows_ollama_nb(monkeypatch):
 def test_explorer_ranks_by_cosine_and_redraws(client):
     w = emb.EmbeddingExplorer(texts=SENTENCES, client=client, k=3)
     assert repr(w) == "EmbeddingExplorer()"
-    assert w.plot.value.startswith(b"\x89PNG")
+    assert bytes(w.plot.value).startswith(b"\x89PNG")
     assert client.inputs == [SENTENCES]
     w.query.value = "my cat is sleeping"
     assert client.inputs[1:] == [["my cat is sleeping"]]  # only the query is new

@@ -247,3 +247,57 @@ async def test_unreachable_server_is_one_sentence():
     assert await w.refresh() == []
     assert w.status.startswith("Cannot reach an Ollama server")
     w.close()
+
+
+@pytest.mark.anyio
+async def test_only_the_newest_panel_ticks(server):
+    first = ModelManager(client=ollama.AsyncClient(host=server.url))
+    second = ModelManager(client=ollama.AsyncClient(host=server.url))
+    assert first.start_ticker() is True
+    ticker = first._ticker
+    assert second.start_ticker() is True
+    await asyncio.sleep(0.05)
+    assert ticker.done() and not second._ticker.done()
+    first.close()
+    second.close()
+
+
+def test_modelfile_fallback_reads_from_and_system():
+    from ollama_nb.widgets.models import _fallback_create_kwargs
+
+    text = 'from llama3.1\nsystem """You are Mario.\nSay hi."""\n'
+    expected = {"from_": "llama3.1", "system": "You are Mario.\nSay hi."}
+    assert _fallback_create_kwargs(text) == expected
+    assert _fallback_create_kwargs("FROM qwen3:0.6b\nSYSTEM Be brief.") == {
+        "from_": "qwen3:0.6b",
+        "system": "Be brief.",
+    }
+    with pytest.raises(ValueError, match="FROM"):
+        _fallback_create_kwargs("SYSTEM hi")
+
+
+@pytest.mark.anyio
+async def test_create_from_an_unknown_base_is_one_sentence(manager):
+    assert await manager.create("x", "FROM no-such-base\n") is False
+    assert manager.last_error == manager.status
+    assert manager.status.startswith("The model 'no-such-base' is not installed")
+    assert "failed" in manager.create_log.value
+
+
+@pytest.mark.anyio
+async def test_selecting_a_model_shows_it_once(manager):
+    shown = []
+    original = manager.show
+
+    async def spy(name):
+        shown.append(name)
+        return await original(name)
+
+    manager.show = spy
+    manager.model_select.value = "llama3.1:latest"
+    await asyncio.sleep(0.2)
+    assert manager.details["name"] == "llama3.1:latest"
+    await manager.pull("all-minilm")  # new options must not show other models on the way
+    await asyncio.sleep(0.1)
+    assert shown == ["llama3.1:latest"]
+    assert manager.model_select.value == "llama3.1:latest"

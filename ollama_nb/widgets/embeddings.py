@@ -17,6 +17,7 @@ import asyncio
 import html
 import io
 import re
+import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -165,17 +166,17 @@ def _top_components(centered: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     """Top-k singular values and right vectors: exact when small, else a seeded randomized SVD.
 
     A full SVD of 1,000 x 768 takes seconds on a small machine; a few power iterations on a
-    22-column sketch give the same two leading components in milliseconds, and the fixed seed
+    16-column sketch give the same two leading components in milliseconds, and the fixed seed
     keeps them identical run after run.
     """
     n, d = centered.shape
     if min(n, d) <= 200:
         _, s, vt = np.linalg.svd(centered, full_matrices=False)
         return s[:k], vt[:k]
-    r = min(k + 20, n, d)
+    r = min(k + 14, n, d)
     q = np.random.default_rng(0).standard_normal((d, r))
     q, _ = np.linalg.qr(centered @ q)
-    for _ in range(10):
+    for _ in range(8):
         q, _ = np.linalg.qr(centered.T @ q)
         q, _ = np.linalg.qr(centered @ q)
     _, s, vt = np.linalg.svd(q.T @ centered, full_matrices=False)
@@ -308,6 +309,29 @@ def _label_kw(x: float, xs: np.ndarray) -> dict[str, Any]:
 
 
 # -- figures ------------------------------------------------------------------------------------
+def _enable_inline_display() -> None:
+    """Let a returned Figure show as an image in Jupyter although pyplot was never imported.
+
+    IPython registers its PNG formatter for Figure when the inline backend module loads, which
+    normally happens on `import matplotlib.pyplot`. These figures are built without pyplot (so
+    the inline backend never shows them a second time), so load that module here.
+    """
+    ipython = sys.modules.get("IPython")
+    if ipython is None or ipython.get_ipython() is None:
+        return
+    import matplotlib
+
+    try:
+        backend = matplotlib.get_backend(auto_select=False)
+    except TypeError:  # matplotlib < 3.10
+        backend = matplotlib.rcParams._get("backend")
+    if backend in ("inline", "module://matplotlib_inline.backend_inline"):
+        try:
+            import matplotlib_inline.backend_inline  # noqa: F401 - registers the formatter
+        except ImportError:
+            pass
+
+
 def plot_embeddings(
     texts: Sequence[str],
     model: str | None = None,
@@ -327,6 +351,7 @@ def plot_embeddings(
         raise ValueError(f"got {len(labels)} labels for {len(texts)} texts; give one per text")
     model = default_model(model)
     vectors = embed_texts(texts, model, client)
+    _enable_inline_display()
     coords, (xlabel, ylabel) = _reduce(vectors, method) if texts else (np.zeros((0, 2)), ("", ""))
     family = _font_family(texts)
 
@@ -364,6 +389,7 @@ def similarity_heatmap(
     texts = list(texts)
     model = default_model(model)
     sims = cosine_matrix(embed_texts(texts, model, client)) if texts else np.zeros((0, 0))
+    _enable_inline_display()
     family = _font_family(texts)
     n = len(texts)
     side = min(max(4.0, 0.5 * n + 3.0), 16.0)
@@ -422,6 +448,7 @@ class EmbeddingExplorer(widgets.VBox):
         self.status = ""
         self._map: _SentenceMap | None = None
         self._pending: asyncio.Task | None = None
+        self._quiet = False
 
         w = widgets
         self.sentences = w.Textarea(
@@ -481,8 +508,34 @@ class EmbeddingExplorer(widgets.VBox):
         everything = texts + ([query] if query else [])
         return embed_texts(everything, self.model, self._client) if everything else None
 
+    def search(self, query: str, k: int | None = None) -> list[tuple[str, float]]:
+        """Rank the sentences against `query` now (synchronously) and return (text, cosine).
+
+        Setting `w.query.value` from code redraws in the background inside a kernel; this
+        waits for the answer instead, so the next line can print it.
+        """
+        self._quiet = True
+        try:
+            self.query.value = query
+            if k is not None:
+                self.top_k.value = k
+        finally:
+            self._quiet = False
+        self.redraw()
+        return self.ranking
+
+    async def wait(self) -> None:
+        """Wait for a background redraw started by an edit (no-op when none is pending)."""
+        if self._pending and not self._pending.done():
+            try:
+                await self._pending
+            except asyncio.CancelledError:
+                pass
+
     def _schedule(self) -> None:
         """Redraw after a change: in a kernel, fetch in a thread so clicks still get through."""
+        if self._quiet:
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:

@@ -15,6 +15,7 @@ import asyncio
 import html
 import re
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timezone
 from typing import Any
@@ -136,6 +137,8 @@ class ModelManager(widgets.VBox):
     `w.close()` stops its background tasks.
     """
 
+    _ticking: weakref.ref[ModelManager] | None = None  # the panel whose countdown runs
+
     def __init__(self, client: ollama.AsyncClient | ollama.Client | str | None = None) -> None:
         super().__init__()
         self.add_class("ollama-models")
@@ -161,6 +164,7 @@ class ModelManager(widgets.VBox):
         self._ps_seq = 0
         self._ps_applied = 0
         self._running_names: tuple[str, ...] = ()
+        self._syncing_options = False
 
         self._build()
         self._start_initial_refresh()
@@ -233,6 +237,7 @@ class ModelManager(widgets.VBox):
             return w.HTML(f"<h4 style='margin:0.6em 0 0.2em'>{html.escape(text)}</h4>")
 
         self.children = [
+            self.status_line,  # on top: errors are seen wherever the click was
             heading("Local models"),
             w.HBox([self.sort_column, self.sort_descending, self.refresh_button]),
             self.total_label,
@@ -256,7 +261,6 @@ class ModelManager(widgets.VBox):
             heading("Running models"),
             self.running_view,
             self.unload_box,
-            self.status_line,
         ]
 
         self.sort_column.observe(lambda _: self._render_models(), names="value")
@@ -345,6 +349,8 @@ class ModelManager(widgets.VBox):
                 f"There is no model named '{model}' in the registry ({text}): check the name "
                 "on ollama.com/library, or click one of the small models below."
             )
+        if isinstance(exc, ollama.ResponseError) and exc.status_code == -1 and "not found" in text:
+            exc = ollama.ResponseError(text, 404)  # a stream's error line: same cause as a 404
         return explain(exc, model=model, host=self.host)
 
     async def _guard(self, make: Callable[[], Awaitable[Any]], model: str | None = None) -> Any:
@@ -425,10 +431,18 @@ class ModelManager(widgets.VBox):
         )
         names = [m["name"] for m in self.sorted_models()]
         current = self.model_select.value
-        self.model_select.options = names
-        self.model_select.value = current if current in names else None
+        self._syncing_options = True  # new options pass through other values: no show() for them
+        try:
+            self.model_select.options = names
+            self.model_select.value = current if current in names else None
+        finally:
+            self._syncing_options = False
+        if self.model_select.value != current:
+            self._on_select({"new": self.model_select.value})
 
     def _on_select(self, change: dict[str, Any]) -> None:
+        if self._syncing_options:
+            return
         if change["new"]:
             self._spawn(self.show(change["new"]))
         else:
@@ -754,13 +768,21 @@ class ModelManager(widgets.VBox):
         return True
 
     def start_ticker(self) -> bool:
-        """Start the once-a-second countdown (asking `ps()` again every ten seconds)."""
+        """Start the once-a-second countdown (asking `ps()` again every ten seconds).
+
+        Displaying the panel starts it. Only the newest panel ticks: re-running a cell makes a
+        new panel, and the old one (never closed) would otherwise poll forever.
+        """
         if self._closed or (self._ticker and not self._ticker.done()):
             return False
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return False
+        previous = ModelManager._ticking() if ModelManager._ticking else None
+        if previous is not None and previous is not self:
+            previous.stop_ticker()
+        ModelManager._ticking = weakref.ref(self)
         self._ticker = loop.create_task(self._tick())
         return True
 
