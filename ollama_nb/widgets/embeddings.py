@@ -264,8 +264,28 @@ def cjk_font() -> str | None:
         found = next((n for n in CJK_FONTS if n in names), None)
         if found is None:
             found = next((n for n in sorted(names) if "CJK" in n), None)
+        if found is None:
+            found = _register_system_cjk_font()
         _font_state.update(searched=True, font=found)
     return _font_state["font"]
+
+
+_CJK_FILE_HINTS = ("wqy", "noto", "cjk", "droidsansfallback", "uming", "ukai", "source-han")
+
+
+def _register_system_cjk_font() -> str | None:
+    """Look past matplotlib's font cache, which predates fonts installed after it was built."""
+    for path in sorted(font_manager.findSystemFonts()):
+        if not any(hint in path.lower() for hint in _CJK_FILE_HINTS):
+            continue
+        try:
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if name in CJK_FONTS or "CJK" in name or "WenQuanYi" in name:
+            return name
+    return None
 
 
 def _font_family(texts: Sequence[str]) -> list[str] | None:
