@@ -497,12 +497,17 @@ class Chat(Completion):
         )
 
     def _tool_reply(self, tools: list, messages: list[dict], prompt: str) -> engine.Reply | None:
-        if not tools:
-            return None
+        """A tool call when tools fit the question; the final answer once tool results are in.
+
+        The library's own example sends the tool results without `tools`, so a trailing
+        `tool` message alone is enough for the final answer.
+        """
         from . import toolcalls
 
         if messages[-1].get("role") == "tool":
             return engine.Reply(content=toolcalls.final_answer(messages))
+        if not tools:
+            return None
         choice = toolcalls.choose_tool(tools, prompt)
         if choice is None:
             return None
