@@ -186,8 +186,7 @@ def _number(answer: Any) -> float:
 @exercise(
     "00.1",
     "Ask the model 'What is Ollama?' with ollama.chat and put the text of its reply in answer.",
-    "Copy the first chat cell, change the question, and take "
-    "response['message']['content'].",
+    "Copy the first chat cell, change the question, and take response['message']['content'].",
     """
     response = ollama.chat(model=ollama_nb.MODEL, messages=[
         {'role': 'user', 'content': 'What is Ollama?'},
@@ -363,8 +362,7 @@ def _check_02_1(answer: Any) -> str:
 
 @exercise(
     "02.2",
-    "Ask ollama.generate for a JSON object with format='json' and put the parsed dict in "
-    "answer.",
+    "Ask ollama.generate for a JSON object with format='json' and put the parsed dict in answer.",
     "format='json' makes the reply text valid JSON; json.loads(response.response) parses it.",
     """
     import json
@@ -393,8 +391,7 @@ def _check_02_2(answer: Any) -> str:
 
 @exercise(
     "02.3",
-    "Which function keeps a conversation as a list of messages with roles: 'chat' or "
-    "'generate'?",
+    "Which function keeps a conversation as a list of messages with roles: 'chat' or 'generate'?",
     "One of them takes messages=, the other a single prompt=.",
     """
     answer = 'chat'
@@ -651,7 +648,9 @@ def _check_06_1(answer: Any) -> str:
     try:
         got = answer(missing, "hi")
     except ollama.ResponseError as exc:
-        raise NotYet(f"it raised ResponseError ({exc.error}); catch it and return e.error.") from None
+        raise NotYet(
+            f"it raised ResponseError ({exc.error}); catch it and return e.error."
+        ) from None
     if not isinstance(got, str) or "not found" not in got:
         raise NotYet(f"for a missing model it returned {got!r}; return e.error.")
     return f"a missing model gives {got!r} instead of an exception."
@@ -793,7 +792,8 @@ def _check_07_1(answer: Any) -> str:
         result = multiply_two_numbers(**call.function.arguments)
         messages.append({'role': 'tool', 'content': str(result),
                          'tool_name': call.function.name})
-    response = ollama.chat(model=ollama_nb.MODEL, messages=messages)
+    response = ollama.chat(model=ollama_nb.MODEL, messages=messages,
+                           tools=[multiply_two_numbers])
     answer = response.message.content
     ''',
 )
@@ -851,8 +851,10 @@ def _check_08_1(answer: Any) -> str:
 
     response = ollama.chat(
         model=ollama_nb.MODEL,
-        messages=[{'role': 'user', 'content': 'Tell me about the capital of France.'}],
+        messages=[{'role': 'user', 'content': 'Paris is the capital of France and has '
+                                              '2102650 inhabitants. Return it as JSON.'}],
         format=City.model_json_schema(),
+        options={'temperature': 0},
     )
     answer = City.model_validate_json(response.message.content)
     """,
@@ -877,8 +879,7 @@ def _check_08_2(answer: Any) -> str:
 # -- 09 thinking and images -------------------------------------------------------------------
 @exercise(
     "09.1",
-    "Ask the thinking model 'What is 3 plus 5?' with think=True; put the thinking text in "
-    "answer.",
+    "Ask the thinking model 'What is 3 plus 5?' with think=True; put the thinking text in answer.",
     "The thinking is in response.message.thinking, separate from .content.",
     """
     response = ollama.chat(model='qwen3:0.6b', think=True, messages=[
@@ -896,8 +897,7 @@ def _check_09_1(answer: Any) -> str:
 
 @exercise(
     "09.2",
-    "Ask the vision model (llava) what is in images/shapes.png; put the reply's text in "
-    "answer.",
+    "Ask the vision model (llava) what is in images/shapes.png; put the reply's text in answer.",
     "Put the file path in the user message: {'role': 'user', 'content': ..., 'images': "
     "['images/shapes.png']}.",
     """
