@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("MPLBACKEND", "Agg")
-
 
 def pytest_configure(config) -> None:
     from ollama_nb.server import PracticeServer

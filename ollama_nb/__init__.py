@@ -54,7 +54,14 @@ def setup(host: str | None = None, quiet: bool = False) -> None:
         print(connection.describe())
 
 
+_SUBMODULES = ("exercises", "errors", "modelfile", "connection", "server", "widgets")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"ollama_nb.{name}")
     if name in _LAZY:
         import importlib
 

@@ -49,11 +49,10 @@ def find_notebooks(paths: Sequence[str | os.PathLike]) -> list[Path]:
 def kernel_env(host: str) -> dict[str, str]:
     """The kernel's environment: what the root conftest.py gives nbval's kernels.
 
-    That includes ``MPLBACKEND=Agg`` (set there for the whole pytest process), which changes
-    how figures display; mirroring it keeps the stored outputs equal to nbval's.
+    No MPLBACKEND: kernels use the inline backend, so stored notebooks show their figures.
     """
     env = dict(os.environ)
-    env.setdefault("MPLBACKEND", "Agg")
+    env.pop("MPLBACKEND", None)
     env["OLLAMA_HOST"] = host
     env["NO_PROXY"] = ",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1", "localhost"]))
     for name in ("OLLAMA_API_KEY", "OLLAMA_NB_MODEL", "OLLAMA_NB_EMBED_MODEL", "PYTHONEXECUTABLE"):
