@@ -11,6 +11,7 @@ import os
 
 import httpx
 import ollama
+import pydantic
 
 
 def current_host() -> str:
@@ -43,14 +44,18 @@ def explain(exc: BaseException, model: str | None = None, host: str | None = Non
         )
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return (
-            "The connection closed in the middle of the reply: what arrived is kept; "
-            "press Retry to ask again."
+            "The connection closed before the reply was complete: anything that arrived is "
+            "kept; send the request again."
         )
     if isinstance(exc, ConnectionError | httpx.ConnectError):
         return (
             f"Cannot reach an Ollama server at {host}: start Ollama (ollama serve) or run "
             "ollama_nb.setup() to use the practice server."
         )
+    if isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())) or "request"
+        return f"The request is not valid: {field}: {first.get('msg', 'invalid value')}."
     if isinstance(exc, ValueError):
         return f"The request is not valid: {exc}."
     return f"Something went wrong: {type(exc).__name__}: {exc}."

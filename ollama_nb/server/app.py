@@ -649,7 +649,7 @@ class Embed(Base):
             raise ApiError(400, f"invalid dimensions: {dimensions}")
         loaded = self.store.touch(model, keep_alive_seconds(body.get("keep_alive")))
         context = model.info.context_length
-        vectors, tokens = [], 0
+        kept, tokens = [], 0
         for item in items:
             pieces = engine.tokenize(item)
             if len(pieces) > context:
@@ -657,10 +657,10 @@ class Embed(Base):
                     raise ApiError(400, "the input length exceeds the context length")
                 item = "".join(pieces[:context])
             tokens += min(len(pieces), context)
-            vector = engine.embedding(item, dim)
-            if dimensions and dimensions < dim:
-                vector = engine.shrink(vector, dimensions)
-            vectors.append(vector)
+            kept.append(item)
+        vectors = engine.embeddings(kept, dim)
+        if dimensions and dimensions < dim:
+            vectors = [engine.shrink(vector, dimensions) for vector in vectors]
         load = 25_000_000 if loaded else 400_000_000
         self.send_json(
             {

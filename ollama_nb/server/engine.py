@@ -138,6 +138,15 @@ def _counting(prompt: str) -> str | None:
     return " ".join(str(i) for i in range(1, n + 1))
 
 
+def _introduction(prompt: str, chinese: bool) -> str | None:
+    """"My name is Ada.": greet back, so a later "What is my name?" has something to recall."""
+    match = _MY_NAME.search(prompt)
+    if not match:
+        return None
+    name = match[1] or match[2]
+    return f"你好，{name}！很高兴认识你。" if chinese else f"Nice to meet you, {name}!"
+
+
 def _fallback(prompt: str, chinese: bool) -> str:
     short = prompt.strip().replace("\n", " ")
     short = short[:80] + ("…" if len(short) > 80 else "")
@@ -175,6 +184,7 @@ def compose_answer(
     chinese = is_chinese(prompt) or (not prompt.strip() and is_chinese(system))
     body = (
         _name_answer(prompt, history or [], chinese)
+        or _introduction(prompt, chinese)
         or _counting(prompt)
         or _book_answer(prompt)
         or _arithmetic(prompt, chinese)
@@ -251,21 +261,45 @@ def _features(text: str) -> list[tuple[str, float]]:
     return feats
 
 
+@lru_cache(maxsize=16)
+def _mixer(dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed random rotation (a permutation, then 64x64 orthogonal blocks).
+
+    Hashed features fill only a few dozen of the numbers; rotating spreads them over all of
+    them, as a real model's vectors are, and keeps every length and cosine unchanged.
+    """
+    rng = np.random.default_rng(dim)
+    block = 64 if dim % 64 == 0 else dim
+    blocks = [np.linalg.qr(rng.standard_normal((block, block)))[0] for _ in range(dim // block)]
+    return rng.permutation(dim), np.stack(blocks)
+
+
+def _rotate(vectors: np.ndarray) -> np.ndarray:
+    order, blocks = _mixer(vectors.shape[1])
+    parts = vectors[:, order].reshape(len(vectors), blocks.shape[0], blocks.shape[1])
+    return np.einsum("kij,nkj->nki", blocks, parts).reshape(len(vectors), -1)
+
+
+def embeddings(texts: list[str], dim: int, normalize: bool = True) -> list[list[float]]:
+    """Feature-hashed, rotated vectors of `dim` numbers; unit length unless asked otherwise."""
+    if not texts:
+        return []
+    matrix = np.zeros((len(texts), dim), dtype=np.float64)
+    for row, text in enumerate(texts):
+        for feature, weight in _features(text):
+            index, sign = _bucket(feature, dim)
+            matrix[row, index] += sign * weight
+        if not matrix[row].any():
+            matrix[row, _stable_int(text) % dim] = 1.0
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix = _rotate(matrix / norms)
+    if not normalize:  # the legacy endpoint's vectors are not unit length
+        matrix *= np.array([[3.0 * (1 + len(t) ** 0.5 / 10)] for t in texts])
+    return np.round(matrix, 7).tolist()
+
+
 def embedding(text: str, dim: int, normalize: bool = True) -> list[float]:
-    """A feature-hashed vector of `dim` numbers; unit length unless asked otherwise."""
-    vec = np.zeros(dim, dtype=np.float64)
-    for feature, weight in _features(text):
-        index, sign = _bucket(feature, dim)
-        vec[index] += sign * weight
-    norm = float(np.linalg.norm(vec))
-    if norm == 0:
-        vec[_stable_int(text) % dim] = 1.0
-        norm = 1.0
-    if normalize:
-        vec /= norm
-    else:
-        vec *= 3.0 / norm * (1 + len(text) ** 0.5 / 10)
-    return np.round(vec, 7).tolist()
+    return embeddings([text], dim, normalize)[0]
 
 
 def shrink(vector: list[float], dimensions: int) -> list[float]:
