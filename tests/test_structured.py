@@ -7,7 +7,7 @@ import datetime
 import enum
 import json
 import uuid
-from typing import Literal, Optional
+from typing import Literal
 
 import jsonschema
 import pytest
@@ -54,7 +54,7 @@ class Person(BaseModel):
     height_m: float = Field(ge=0.5, le=2.5)
     favourite_color: Color
     is_student: bool
-    nickname: Optional[str] = None
+    nickname: str | None = None
     address: Address
     pets: list[Pet]
     scores: conlist(int, min_length=2, max_length=4)
@@ -85,7 +85,7 @@ class FriendList(BaseModel):
 class TreeNode(BaseModel):
     value: int
     children: list[TreeNode] = []
-    parent: Optional[TreeNode] = None
+    parent: TreeNode | None = None
 
 
 class Cat(BaseModel):

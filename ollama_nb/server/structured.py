@@ -65,7 +65,11 @@ def generate_value(schema: dict, prompt: str = "", seed: int = 0) -> Any:
     """The Python value behind :func:`generate` for a schema (also used for tool arguments)."""
     if not isinstance(schema, dict):
         raise ValueError(_FORMAT_ERROR)
-    return _plan(schema)(_Ctx(prompt or "", seed))
+    try:
+        return _plan(schema)(_Ctx(prompt or "", seed))
+    except (TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        # a malformed schema must give the learner a 400 with a reason, never a crash
+        raise ValueError(f"invalid JSON schema: {type(exc).__name__}: {exc}") from exc
 
 
 def resolve(schema: Any, root: dict) -> Any:
@@ -119,10 +123,9 @@ def fits(value: Any, schema: Any, root: dict | None = None, _depth: int = 0) -> 
     if isinstance(enum, list) and not any(_same(value, e) for e in enum):
         return False
     types = schema.get("type")
-    if types is not None:
-        types = [types] if isinstance(types, str) else types
-        if not any(_is_type(value, t) for t in types):
-            return False
+    types = [types] if isinstance(types, str) else types
+    if isinstance(types, list) and not any(_is_type(value, t) for t in types):
+        return False
     if _is_type(value, "number") and not _number_ok(
         value, _bounds(schema), schema.get("multipleOf")
     ):
@@ -133,14 +136,13 @@ def fits(value: Any, schema: Any, root: dict | None = None, _depth: int = 0) -> 
         return False
     if isinstance(value, dict) and not _object_ok(value, schema, root, _depth):
         return False
-    for sub in schema.get("allOf") or ():
-        if not fits(value, sub, root, _depth + 1):
-            return False
-    if schema.get("anyOf") and not any(fits(value, s, root, _depth + 1) for s in schema["anyOf"]):
+    all_of, any_of, one_of = (schema.get(k) for k in ("allOf", "anyOf", "oneOf"))
+    if isinstance(all_of, list) and not all(fits(value, s, root, _depth + 1) for s in all_of):
         return False
-    if schema.get("oneOf"):
-        if sum(fits(value, s, root, _depth + 1) for s in schema["oneOf"]) != 1:
-            return False
+    if isinstance(any_of, list) and not any(fits(value, s, root, _depth + 1) for s in any_of):
+        return False
+    if isinstance(one_of, list) and sum(fits(value, s, root, _depth + 1) for s in one_of) != 1:
+        return False
     return not ("not" in schema and fits(value, schema["not"], root, _depth + 1))
 
 
@@ -338,42 +340,40 @@ def _tokens(hint: str) -> frozenset[str]:
     return frozenset(low + [w[:-1] for w in low if len(w) > 3 and w.endswith("s")])
 
 
-_STRING_KINDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
-    (kind, frozenset(words.split()))
-    for kind, words in (
-        ("email", "email mail"),
-        ("url", "url uri link website homepage href site"),
-        ("phone", "phone telephone mobile tel"),
-        ("uuid", "uuid guid"),
-        ("date-time", "timestamp datetime"),
-        ("date", "date birthday dob"),
-        ("time", "time"),
-        ("capital", "capital"),
-        ("country", "country nation"),
-        ("city", "city town location place destination origin hometown"),
-        ("address", "address street"),
-        ("zip", "zip zipcode postcode postal"),
-        ("language", "language lang"),
-        ("color", "color colour"),
-        ("currency", "currency"),
-        ("unit", "unit"),
-        ("status", "status state"),
-        ("id", "id identifier code sku isbn key"),
-        (
-            "person",
-            "name author person friend owner user username firstname lastname fullname first "
-            "last artist character customer student teacher employee contact player",
-        ),
-        ("title", "title headline heading"),
-        (
-            "sentence",
-            "description summary explanation reason reasoning answer text content message detail "
-            "comment note body bio review feedback response analysis conclusion instruction step "
-            "advice fact story plot overview definition meaning question joke quote sentence",
-        ),
-        ("topic", "topic subject category genre keyword tag theme kind type label word"),
-    )
-)
+def _table(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """``kind: word word ...`` lines -> ((kind, words), ...), first match wins."""
+    rows = (line.split(":") for line in text.strip().splitlines())
+    return tuple((kind.strip(), frozenset(words.split())) for kind, words in rows)
+
+
+# the kind of string a field name asks for (checked in this order: "email_address" is an email)
+_STRING_KINDS = _table("""
+    email: email mail
+    url: url uri link website homepage href site
+    phone: phone telephone mobile tel
+    uuid: uuid guid
+    date-time: timestamp datetime
+    date: date birthday dob
+    time: time
+    capital: capital
+    country: country nation
+    city: city town location place destination origin hometown
+    address: address street
+    zip: zip zipcode postcode postal
+    language: language lang
+    color: color colour
+    currency: currency
+    unit: unit
+    status: status state
+    id: id identifier code sku isbn key
+    person: name author person friend owner user username firstname lastname fullname first last
+    person: artist character customer student teacher employee contact player
+    title: title headline heading
+    sentence: description summary explanation reason reasoning answer text content message detail
+    sentence: comment note body bio review feedback response analysis conclusion instruction step
+    sentence: advice fact story plot overview definition meaning question joke quote sentence
+    topic: topic subject category genre keyword tag theme kind type label word
+""")
 _CANNED: dict[str, tuple[str, ...]] = {
     "color": _COLORS,
     "currency": ("USD", "EUR", "JPY", "CNY"),
@@ -402,27 +402,24 @@ _NUMBER_KINDS: dict[str, tuple[float, float, int, tuple[float, float]]] = {
     "count": (1, 10, 0, (0, math.inf)),
     "": (1, 100, 1, (-math.inf, math.inf)),
 }
-_NUMBER_WORDS_BY_KIND: tuple[tuple[str, frozenset[str]], ...] = tuple(
-    (kind, frozenset(words.split()))
-    for kind, words in (
-        ("age", "age"),
-        ("year", "year"),
-        ("month", "month"),
-        ("day", "day"),
-        ("hour", "hour"),
-        ("minute", "minute"),
-        ("rating", "rating star stars rate"),
-        ("score", "score grade mark point"),
-        ("percent", "percent percentage pct"),
-        ("probability", "probability confidence likelihood certainty"),
-        ("price", "price cost amount salary budget fee"),
-        ("temperature", "temperature temp"),
-        ("latitude", "latitude lat"),
-        ("longitude", "longitude lon lng"),
-        ("population", "population"),
-        ("count", "count quantity number num qty total size"),
-    )
-)
+_NUMBER_WORDS_BY_KIND = _table("""
+    age: age
+    year: year
+    month: month
+    day: day
+    hour: hour
+    minute: minute
+    rating: rating star stars rate
+    score: score grade mark point
+    percent: percent percentage pct
+    probability: probability confidence likelihood certainty
+    price: price cost amount salary budget fee
+    temperature: temperature temp
+    latitude: latitude lat
+    longitude: longitude lon lng
+    population: population
+    count: count quantity number num qty total size
+""")
 
 
 def _kind(hint: str, table: tuple[tuple[str, frozenset[str]], ...], default: str) -> str:
@@ -493,6 +490,14 @@ _STRING_MAKERS: dict[str, Callable[[_Ctx], str]] = {
     "byte": lambda c: "cHJhY3RpY2U=",
     "json-pointer": lambda c: "/practice",
     "regex": lambda c: "^[a-z]+$",
+    "interface4": lambda c: "192.0.2.1/24",
+    "network4": lambda c: "192.0.2.0/24",
+    "interface6": lambda c: "2001:db8::1/64",
+    "network6": lambda c: "2001:db8::/32",
+    "name-email": lambda c: f"Learner <{_email(c)}>",
+    "password": lambda c: "practice-password",
+    "path": lambda c: "notes/practice.txt",
+    "uri-template": lambda c: "https://example.com/{id}",
     "capital": lambda c: _canned(c, "capital", _CITIES_ZH if c.p.zh else _CITIES),
     "city": lambda c: _canned(c, "city", _CITIES_ZH if c.p.zh else _CITIES),
     "address": lambda c: f"{c.rng.randint(1, 99)} Example Street, Springfield",
@@ -512,6 +517,12 @@ _FORMATS = {
     "iri-reference": "url", "uuid": "uuid", "duration": "duration", "hostname": "hostname",
     "idn-hostname": "hostname", "ipv4": "ipv4", "ipv6": "ipv6", "binary": "binary",
     "byte": "byte", "json-pointer": "json-pointer", "regex": "regex",
+    "uri-template": "uri-template",
+    # formats pydantic emits beyond JSON Schema's own
+    "ipvanyaddress": "ipv4", "ipvanyinterface": "interface4", "ipv4interface": "interface4",
+    "ipvanynetwork": "network4", "ipv4network": "network4", "ipv6interface": "interface6",
+    "ipv6network": "network6", "name-email": "name-email", "password": "password",
+    "path": "path", "multi-host-uri": "url",
 }  # fmt: skip
 _POOLED = frozenset(("person", "city", "capital", "country", "language", "color", "topic", "text"))
 
@@ -528,14 +539,13 @@ def _json_mode(prompt: str, seed: Any) -> dict:
 
 # -- compiling a schema into a plan -------------------------------------------------------------
 def _plan(schema: dict) -> Gen:
-    try:
-        key = json.dumps(schema, sort_keys=True)
+    try:  # key order is part of the key: the reply lists fields in the schema's order
+        key = json.dumps(schema)
     except (TypeError, ValueError) as exc:
         raise ValueError("invalid JSON schema: not JSON data") from exc
     plan = _PLANS.get(key)
     if plan is None:
-        # compile a private copy (later edits by the caller are moot), in the caller's key order
-        compiler = _Compiler(json.loads(json.dumps(schema)))
+        compiler = _Compiler(json.loads(key))  # a private copy: later edits by the caller are moot
         plan = compiler.compile(compiler.root, "", False, ())
         if plan is None:
             raise ValueError("invalid JSON schema: no value can satisfy it")
@@ -676,7 +686,7 @@ class _Compiler:
         if typ in ("integer", "number"):
             return self.numeric(s, typ == "integer", hint)
         if typ == "string":
-            return self.string(s, hint)
+            return self.string(s, hint, minimal, refs)
         if typ == "array":
             return self.array(s, hint, minimal, refs)
         return self.object(s, minimal, refs)
@@ -749,7 +759,7 @@ class _Compiler:
         if integer:
             decimals = 0
         elif high - low < 1:
-            decimals = max(decimals, 2)
+            decimals = max(decimals, 1 - math.floor(math.log10(max(high - low, 1e-12))))
         fallback = _place((low + high) / 2, bounds, mult, integer)
         if fallback is None:
             return None
@@ -772,15 +782,25 @@ class _Compiler:
 
         return gen
 
-    def string(self, s: dict, hint: str) -> Gen | None:
+    def string(self, s: dict, hint: str, minimal: bool, refs: tuple) -> Gen | None:
         lo = s.get("minLength", 0)
         hi = s.get("maxLength")
         lo = lo if isinstance(lo, int) else 0
         hi = hi if isinstance(hi, int) else None
         if hi is not None and hi < lo:
             return None
-        kind = _FORMATS.get(s.get("format", "")) or _kind(hint, _STRING_KINDS, "text")
+        if s.get("contentMediaType") == "application/json":  # pydantic's Json[...] fields
+            inner = self.compile(s.get("contentSchema", {}), hint, minimal, refs)
+            if inner is not None:
+                return lambda ctx: json.dumps(inner(ctx), ensure_ascii=False)
+        fmt = s.get("format")
+        kind = (_FORMATS.get(fmt) if isinstance(fmt, str) else None) or _kind(
+            hint, _STRING_KINDS, "text"
+        )
         make = _STRING_MAKERS[kind]
+        number = self.numeric({}, False, hint)
+        if kind == "text" and number and _kind(hint, _NUMBER_WORDS_BY_KIND, ""):
+            make = lambda ctx: str(number(ctx))  # noqa: E731 - a "price" held as a string
         pattern = s.get("pattern")
         regex = parsed = None
         if isinstance(pattern, str):
@@ -788,12 +808,11 @@ class _Compiler:
                 regex, parsed = re.compile(pattern), _sre.parse(pattern)
             except (re.error, TypeError, ValueError, OverflowError, RecursionError):
                 regex = None  # not a Python regex: leave it to luck rather than fail the request
-        pad = "练习" if kind in ("sentence", "title", "text") else "x"
         if regex is None:
-            return _tag(lambda ctx: _fit_length(make(ctx), lo, hi, pad), pool=kind)
+            return _tag(lambda ctx: _fit_length(make(ctx), lo, hi), pool=kind)
 
         def gen(ctx: _Ctx) -> str:
-            return _match_pattern(ctx, make(ctx), regex, parsed, lo, hi, pad)
+            return _match_pattern(ctx, make(ctx), regex, parsed, lo, hi)
 
         return gen
 
@@ -1069,11 +1088,14 @@ def _variants(value: Any, n: int) -> tuple:
     return ()
 
 
-def _fit_length(text: str, lo: int, hi: int | None, pad: str) -> str:
+def _fit_length(text: str, lo: int, hi: int | None) -> str:
+    """Cut at ``maxLength``; reach ``minLength`` by repeating the text (reads better than x's)."""
     if hi is not None and len(text) > hi:
         text = text[:hi].rstrip() if len(text[:hi].rstrip()) >= lo else text[:hi]
     if len(text) < lo:
-        text = (text + (pad * (lo // max(len(pad), 1) + 1)))[:lo]
+        unit = text + " " if text.strip() else "x"
+        text = (unit * (lo // len(unit) + 1))[:lo]
+        text = text[:-1] + "." if text.endswith(" ") else text
     return text
 
 
@@ -1084,14 +1106,12 @@ _RANGES = tuple(op for op in (_sre.RANGE, getattr(_sre, "RANGE_UNI_IGNORE", None
 _PATTERN_SAMPLES = ("example", "ABC-123", "abc123", "2024-01-01", "learner@example.com", "A1", "1")
 
 
-def _match_pattern(
-    ctx: _Ctx, first: str, regex: Any, parsed: Any, lo: int, hi: Any, pad: str
-) -> str:
+def _match_pattern(ctx: _Ctx, first: str, regex: Any, parsed: Any, lo: int, hi: Any) -> str:
     def ok(c: str) -> bool:
         return lo <= len(c) and (hi is None or len(c) <= hi) and regex.search(c) is not None
 
     p = ctx.p
-    for cand in (first, _fit_length(first, lo, hi, pad), *p.quoted, *p.proper, *_PATTERN_SAMPLES):
+    for cand in (first, _fit_length(first, lo, hi), *p.quoted, *p.proper, *_PATTERN_SAMPLES):
         if ok(cand):
             return cand
     made = ""
@@ -1225,6 +1245,7 @@ def _string_ok(value: str, s: dict) -> bool:
 
 
 def _array_ok(value: list, s: dict, root: dict, depth: int) -> bool:
+    """minItems/maxItems/uniqueItems and each item (prefixItems, then items)."""
     lo, hi = s.get("minItems"), s.get("maxItems")
     if isinstance(lo, int) and len(value) < lo or isinstance(hi, int) and len(value) > hi:
         return False
@@ -1235,6 +1256,7 @@ def _array_ok(value: list, s: dict, root: dict, depth: int) -> bool:
     items = s.get("items", True)
     if isinstance(items, list):
         prefix, items = items, s.get("additionalItems", True)
+    prefix = prefix if isinstance(prefix, list) else []
     for i, item in enumerate(value):
         sub = prefix[i] if i < len(prefix) else items
         if not fits(item, sub, root, depth + 1):
@@ -1243,7 +1265,8 @@ def _array_ok(value: list, s: dict, root: dict, depth: int) -> bool:
 
 
 def _object_ok(value: dict, s: dict, root: dict, depth: int) -> bool:
-    required = s.get("required") or []
+    required = s.get("required")
+    required = required if isinstance(required, list) else []
     if any(isinstance(r, str) and r not in value for r in required):
         return False
     props = s.get("properties") or {}
