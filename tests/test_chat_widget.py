@@ -264,7 +264,8 @@ async def test_failures_keep_history_and_typed_text(chat, srv, failing):
     assert html.unescape(shown.value) == w.last_error
     assert with_class(w, "chat-retry")
     assert not w.busy and not w._send_button.disabled
-    if words in ("closed before the reply was complete", "took too long"):  # the part that arrived stays shown
+    # the part that arrived stays shown
+    if words in ("closed before the reply was complete", "took too long"):
         assert partial.startswith("[practice server]")
         assert partial in shown_text(with_class(w, "chat-assistant")[-1])
         assert w.stats["status"] == "failed"

@@ -20,8 +20,8 @@ def encode(img: Image.Image, fmt: str, **kw) -> bytes:
 def test_solid_red_png():
     text = describe(encode(Image.new("RGB", (64, 48), (255, 0, 0)), "PNG"))
     assert text == (
-        "[practice server] I have no neural network, only the file itself: this is a 64x48 PNG image. "
-        "Its main colour is red (100%)."
+        "[practice server] I have no neural network, only the file itself: "
+        "this is a 64x48 PNG image. Its main colour is red (100%)."
     )
 
 
@@ -61,8 +61,9 @@ def test_at_most_three_colours():
 
 def test_chinese():
     text = describe(encode(Image.new("RGB", (64, 48), (0, 0, 255)), "PNG"), lang="zh")
-    assert (
-        text == "【练习服务器】我没有神经网络，只能读出图片的基本信息：这是一张 64×48 的 PNG 图片。主要颜色是蓝色（100%）。"
+    assert text == (
+        "【练习服务器】我没有神经网络，只能读出图片的基本信息："
+        "这是一张 64×48 的 PNG 图片。主要颜色是蓝色（100%）。"
     )
 
 

@@ -139,7 +139,7 @@ def _counting(prompt: str) -> str | None:
 
 
 def _introduction(prompt: str, chinese: bool) -> str | None:
-    """"My name is Ada.": greet back, so a later "What is my name?" has something to recall."""
+    """ "My name is Ada.": greet back, so a later "What is my name?" has something to recall."""
     match = _MY_NAME.search(prompt)
     if not match:
         return None

@@ -279,7 +279,8 @@ def final_answer(messages: list[dict]) -> str:
     """The assistant's reply once ``role: "tool"`` messages follow the last user message.
 
     It quotes each result with the tool that produced it (``tool_name``, else the matching
-    earlier tool call) and ends with :data:`MARKER` (:data:`MARKER_ZH`), so it is never mistaken for a real model.
+    earlier tool call) and ends with :data:`MARKER` (:data:`MARKER_ZH`), so it is never
+    mistaken for a real model.
     Chinese when the last user message is Chinese.
     """
     msgs = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []

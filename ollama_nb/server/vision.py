@@ -143,8 +143,8 @@ def describe(image: bytes, lang: str = "en") -> str:
         kind = f"{frames} 帧的动画 {fmt}" if frames > 1 else fmt
         listed = "、".join(f"{_ZH_COLOURS[name]}（{pct}%）" for name, pct in colours)
         return (
-            f"【练习服务器】我没有神经网络，只能读出图片的基本信息：这是一张 {width}×{height} 的 {kind} 图片。"
-            f"主要颜色是{listed}。"
+            "【练习服务器】我没有神经网络，只能读出图片的基本信息："
+            f"这是一张 {width}×{height} 的 {kind} 图片。主要颜色是{listed}。"
         )
     kind = f"animated {fmt} image ({frames} frames)" if frames > 1 else f"{fmt} image"
     listed = ", ".join(f"{name} ({pct}%)" for name, pct in colours)
@@ -154,6 +154,6 @@ def describe(image: bytes, lang: str = "en") -> str:
     an = digits.startswith("8") or (len(digits) % 3 == 2 and digits[:2] in ("11", "18"))
     article = "an" if an else "a"
     return (
-        f"[practice server] I have no neural network, only the file itself: this is {article} {width}x{height} {kind}. "
-        f"{main} {listed}."
+        "[practice server] I have no neural network, only the file itself: "
+        f"this is {article} {width}x{height} {kind}. {main} {listed}."
     )
