@@ -1,14 +1,17 @@
 """End-to-end browser tests: the widgets in a real JupyterLab, driven by headless Chromium.
 
 One practice server (a subprocess at `--speed 40`, so replies stream slowly enough to press
-Stop), one JupyterLab and one Chromium serve the whole session; each test gets a fresh page.
+Stop), one JupyterLab over a temporary copy of notebooks/ and one Chromium page on it serve
+all the browser tests (they stop once the last one has run). Each test opens its notebook in
+that page, and its tabs are closed and its kernels shut down afterwards; a failed test makes
+the next one reload JupyterLab.
 The tests are skipped, with the reason in the summary, when no Chromium (or Playwright or
 JupyterLab) is available; `playwright install` cannot download browsers here, so the tests
 use the system's `chromium` (`/usr/bin/chromium` on Debian).
 
 `--screenshots DIR` makes the flows save `chat.png`, `models.png` and `embeddings.png` in DIR
 (`make screenshots` writes them to docs/images). On a failure each test saves a full-page
-screenshot and the browser console to `test-artifacts/`.
+screenshot, the browser console and the JupyterLab log to `test-artifacts/`.
 """
 
 from __future__ import annotations
@@ -47,22 +50,26 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 # -- options, skipping and reporting -----------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("browser").addoption(
-        "--screenshots",
-        metavar="DIR",
-        default=None,
-        help="save chat.png, models.png and embeddings.png from the browser tests to DIR",
-    )
+    try:
+        parser.getgroup("browser").addoption(
+            "--screenshots",
+            metavar="DIR",
+            default=None,
+            help="save chat.png, models.png and embeddings.png from the browser tests to DIR",
+        )
+    except ValueError:  # already added (by the root conftest.py, say)
+        pass
 
 
 def find_chromium() -> str | None:
-    """The system Chromium: $OLLAMA_NB_CHROMIUM, `chromium` on PATH, or /usr/bin/chromium."""
-    candidates = [
-        os.environ.get("OLLAMA_NB_CHROMIUM"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        "/usr/bin/chromium",
-    ]
+    """The system Chromium: $OLLAMA_NB_CHROMIUM when set (and only it), else `chromium` on
+    PATH, else /usr/bin/chromium."""
+    chosen = os.environ.get("OLLAMA_NB_CHROMIUM")
+    candidates = (
+        [chosen]
+        if chosen
+        else [shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium"]
+    )
     for path in candidates:
         if path and os.path.isfile(path) and os.access(path, os.X_OK):
             return path
@@ -79,6 +86,9 @@ def _skip_reason() -> str | None:
     except ImportError:
         return "jupyterlab is not installed (pip install -e '.[test]')"
     if find_chromium() is None:
+        chosen = os.environ.get("OLLAMA_NB_CHROMIUM")
+        if chosen:
+            return f"OLLAMA_NB_CHROMIUM={chosen} is not an executable file"
         return (
             "no Chromium found (install Debian's `chromium`, put it on PATH, or set "
             "OLLAMA_NB_CHROMIUM)"
@@ -111,6 +121,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+# -- shutting down early ----------------------------------------------------------------------
+_CLEANUPS: list[Any] = []  # how to stop what the session fixtures started, newest last
+
+
+def _cleanup(stop: Any) -> Any:
+    """Register `stop` to run once: after the last browser test, or at the end of the session."""
+    done = []
+
+    def once() -> None:
+        if not done:
+            done.append(True)
+            stop()
+
+    _CLEANUPS.append(once)
+    return once
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop JupyterLab, Chromium and the practice server once no browser test is left, so the
+    rest of `make test` (nbval kernels above all) has the machine to itself."""
+    if not _CLEANUPS or not item.get_closest_marker("browser"):
+        return
+    items = item.session.items
+    later = items[items.index(item) + 1 :] if item in items else []
+    if any(other.get_closest_marker("browser") for other in later):
+        return
+    while _CLEANUPS:
+        _CLEANUPS.pop()()
 
 
 # -- processes ------------------------------------------------------------------------------------
@@ -152,7 +193,7 @@ def _stop(proc: subprocess.Popen, grace: float = 10) -> None:
 
 def _clean_env() -> dict[str, str]:
     env = dict(os.environ)
-    # The kernels must draw figures inline: the test session's Agg backend would leave only
+    # The kernels must draw figures inline: an MPLBACKEND such as Agg would leave only
     # "<Figure size ...>" text in place of the plots.
     env.pop("MPLBACKEND", None)
     for name in ("OLLAMA_API_KEY", "OLLAMA_NB_MODEL", "OLLAMA_NB_EMBED_MODEL"):
@@ -173,10 +214,23 @@ def practice_url(browser_workdir: Path) -> Any:
     out, log = browser_workdir / "practice.out", browser_workdir / "practice.log"
     with out.open("w") as stdout, log.open("w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ollama_nb.server", "--port", "0", "--speed", str(SPEED),
-             "--exit-with-parent", str(os.getpid())],
-            stdout=stdout, stderr=stderr, env=_clean_env(), cwd=browser_workdir,
+            [
+                sys.executable,
+                "-m",
+                "ollama_nb.server",
+                "--port",
+                "0",
+                "--speed",
+                str(SPEED),
+                "--exit-with-parent",
+                str(os.getpid()),
+            ],
+            stdout=stdout,
+            stderr=stderr,
+            env=_clean_env(),
+            cwd=browser_workdir,
         )
+    stop = _cleanup(lambda: _stop(proc))
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         url = None
@@ -190,14 +244,15 @@ def practice_url(browser_workdir: Path) -> Any:
                 time.sleep(0.05)
         yield url
     finally:
-        _stop(proc)
+        stop()
 
 
 class Lab:
     """A running JupyterLab: its address, token, root folder and REST helpers."""
 
-    def __init__(self, base: str, token: str, root: Path, practice_url: str) -> None:
+    def __init__(self, base: str, token: str, root: Path, practice_url: str, log: Path) -> None:
         self.base, self.token, self.root, self.practice_url = base, token, root, practice_url
+        self.log = log
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}{'&' if '?' in path else '?'}token={self.token}"
@@ -218,8 +273,14 @@ class Lab:
     def write_notebook(self, name: str, *sources: str) -> str:
         """Write a notebook of code cells into the root folder; returns its path there."""
         cells = [
-            {"cell_type": "code", "execution_count": None, "id": f"cell-{i}", "metadata": {},
-             "outputs": [], "source": source}
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell-{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
             for i, source in enumerate(sources)
         ]
         notebook = {
@@ -236,9 +297,7 @@ class Lab:
 def lab(browser_workdir: Path, practice_url: str) -> Any:
     """JupyterLab on a free port over a temporary copy of notebooks/, kernels on practice_url."""
     root = browser_workdir / "root"
-    shutil.copytree(
-        REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
-    )
+    shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     config_dir, settings_dir = browser_workdir / "config", browser_workdir / "settings"
     (config_dir / "labconfig").mkdir(parents=True)
     # No "get notified about Jupyter news?" toast over the widgets, no update check.
@@ -260,9 +319,15 @@ def lab(browser_workdir: Path, practice_url: str) -> Any:
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-                f"--port={port}", "--ServerApp.port_retries=0",
-                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={root}",
                 "--LabApp.expose_app_in_browser=True",
                 f"--LabApp.workspaces_dir={browser_workdir / 'workspaces'}",
                 f"--LabApp.user_settings_dir={settings_dir}",
@@ -270,9 +335,13 @@ def lab(browser_workdir: Path, practice_url: str) -> Any:
                 "--LabApp.news_url=None",
                 "--allow-root",
             ],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=root,
         )
     base = f"http://127.0.0.1:{port}"
+    stop = _cleanup(lambda: _stop(proc, grace=15))
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -284,9 +353,9 @@ def lab(browser_workdir: Path, practice_url: str) -> Any:
             except OSError:
                 pass
             time.sleep(0.2)
-        yield Lab(base, token, root, practice_url)
+        yield Lab(base, token, root, practice_url, log)
     finally:
-        _stop(proc, grace=15)
+        stop()
         if proc.returncode not in (0, None) and os.environ.get("CI"):
             print(f"JupyterLab log:\n{_tail(log)}")
 
@@ -297,14 +366,13 @@ def chromium() -> Any:
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
+    stop = _cleanup(playwright.stop)  # closes the browser too
     try:
-        browser = playwright.chromium.launch(
+        yield playwright.chromium.launch(
             executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True
         )
-        yield browser
-        browser.close()
     finally:
-        playwright.stop()
+        stop()
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -340,6 +408,28 @@ ERRORS_JS = """() => {
     return errors;
 }"""
 
+APP_READY_JS = """async () => {
+    const app = window.jupyterapp;
+    if (!app) return false;
+    await app.restored;
+    return true;
+}"""
+
+OPEN_JS = """async (path) => {
+    const app = window.jupyterapp;
+    await app.restored;
+    await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+}"""
+
+# Close every tab without the "save your changes?" question, so the next test starts clean.
+CLOSE_ALL_JS = """async () => {
+    const app = window.jupyterapp;
+    for (const w of Array.from(app.shell.widgets('main'))) {
+        if (w.context && w.context.model) w.context.model.dirty = false;
+        w.dispose();
+    }
+}"""
+
 UNRUN_JS = """() => {
     const w = window.jupyterapp.shell.currentWidget;
     const cells = w.content.model.cells;
@@ -360,8 +450,12 @@ class LabPage:
         self.page, self.lab, self.screenshots = page, lab, screenshots
 
     def open(self, path: str, timeout: float = 90_000) -> None:
-        """Open `path` in JupyterLab and wait until its kernel is connected and idle."""
-        self.page.goto(self.lab.url(f"/lab/tree/{path}?reset"))
+        """Open `path` in JupyterLab and wait until its kernel is connected and idle.
+
+        The page stays on one JupyterLab for the session (loading it takes seconds): the
+        notebook opens through the document manager, as a double click would open it.
+        """
+        self.page.evaluate(OPEN_JS, path)
         self.page.wait_for_function(KERNEL_IDLE_JS, arg=path, timeout=timeout, polling=100)
 
     def run_all(self, timeout: float = 120_000) -> None:
@@ -371,6 +465,8 @@ class LabPage:
     def errors(self) -> list[str]:
         """`ename: evalue` of every error output in the open notebook."""
         errors = self.page.evaluate(ERRORS_JS)
+        if errors:
+            return errors
         for text in self.page.locator(
             '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
         ).all_inner_texts():
@@ -386,6 +482,23 @@ class LabPage:
         assert not errors, "error output in the notebook:\n" + "\n".join(errors)
         unrun = self.unrun_cells()
         assert not unrun, f"cells {unrun} did not run"
+
+    def run_tutorial(self, name: str, timeout: float = 180_000) -> str:
+        """Open notebooks/`name` (its session copy), Run All, check that every cell ran
+        without an error; returns the code of its cells. Skips when it does not exist yet."""
+        path = self.lab.root / name
+        if not path.exists():
+            pytest.skip(f"notebooks/{name} does not exist yet")
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join(
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in cells
+            if c["cell_type"] == "code"
+        )
+        self.open(name)
+        self.run_all(timeout)
+        self.assert_ran_cleanly()
+        return code
 
     def save_screenshot(self, name: str, target: Any = None) -> Path | None:
         """With --screenshots DIR, save DIR/name (cropped to `target` when given)."""
@@ -419,30 +532,57 @@ def screenshots_dir(pytestconfig: pytest.Config) -> Path | None:
     return Path(value).resolve() if value else None
 
 
-@pytest.fixture
-def lab_page(
-    chromium: Any, lab: Lab, screenshots_dir: Path | None, request: pytest.FixtureRequest
-) -> Any:
-    """A fresh browser page; on failure a screenshot and the console go to test-artifacts/."""
+@pytest.fixture(scope="session")
+def _lab_tab(chromium: Any, lab: Lab) -> Any:
+    """One page on JupyterLab for the session, reloaded after a test that failed."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
-    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+    state = {"page": page, "console": [], "fresh": False}
+    page.on("console", lambda msg: state["console"].append(f"{msg.type}: {msg.text}"))
+    page.on("pageerror", lambda exc: state["console"].append(f"pageerror: {exc}"))
+    stop = _cleanup(context.close)
+    yield state
+    stop()
+
+
+def _load_lab(page: Any, lab: Lab) -> None:
+    page.goto(lab.url("/lab?reset"))
+    page.wait_for_function(APP_READY_JS, timeout=90_000, polling=100)
+
+
+@pytest.fixture
+def lab_page(
+    _lab_tab: dict, lab: Lab, screenshots_dir: Path | None, request: pytest.FixtureRequest
+) -> Any:
+    """JupyterLab in the browser with no notebook open; on failure a screenshot and the
+    browser console go to test-artifacts/."""
+    page = _lab_tab["page"]
+    if not _lab_tab["fresh"]:
+        _load_lab(page, lab)
+        _lab_tab["fresh"] = True
+    _lab_tab["console"].clear()
     try:
         yield LabPage(page, lab, screenshots_dir)
     finally:
         report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
+        failed = report is None or report.failed
+        if failed:
             ARTIFACTS.mkdir(exist_ok=True)
             stem = re.sub(r"[^\w.-]+", "_", request.node.name)
+            console = _lab_tab["console"]
             try:
                 page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
             except Exception as exc:  # noqa: BLE001 - a broken page must not hide the failure
                 console.append(f"(no screenshot: {exc})")
             (ARTIFACTS / f"{stem}.console.txt").write_text("\n".join(console) + "\n")
-        context.close()
+            (ARTIFACTS / f"{stem}.jupyterlab.log").write_text(_tail(lab.log, 400) + "\n")
+            _lab_tab["fresh"] = False  # start the next test from a newly loaded JupyterLab
+        else:
+            try:
+                page.evaluate(CLOSE_ALL_JS)
+            except Exception:  # noqa: BLE001 - then reload before the next test
+                _lab_tab["fresh"] = False
         try:
             lab.shutdown_kernels()
         except (OSError, RuntimeError):

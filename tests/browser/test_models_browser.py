@@ -6,11 +6,15 @@ import re
 
 import pytest
 
+from ollama_nb.server.catalog import CATALOG
+from ollama_nb.widgets.models import human_bytes
+
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 pytestmark = pytest.mark.browser
 
 PULLED = "qwen3:0.6b"  # in the practice registry, not installed at start
+SIZE = human_bytes(CATALOG[PULLED].size)  # as the table and the confirmation show it
 
 
 def test_pull_and_delete_a_model(lab_page):
@@ -35,7 +39,7 @@ def test_pull_and_delete_a_model(lab_page):
     expect(overall).to_have_attribute("style", re.compile(r"width:\s*100%"), timeout=60_000)
     row = table.locator(f'tr[data-model="{PULLED}"]')
     expect(row).to_be_visible(timeout=30_000)
-    expect(row).to_contain_text("522 MB")
+    expect(row).to_contain_text(SIZE)
     expect(panel.locator(".models-status")).to_contain_text(f"Pulled {PULLED}")
     layer_bars = panel.locator(".models-progress:not(.models-progress-overall) .progress-bar")
     expect(layer_bars.first).to_be_visible()
@@ -50,7 +54,7 @@ def test_pull_and_delete_a_model(lab_page):
     panel.locator("button.models-delete").click()
     confirm_box = panel.locator(".models-confirm-box")
     expect(confirm_box).to_be_visible()
-    expect(confirm_box).to_contain_text(f"Delete {PULLED} and free 522 MB?")
+    expect(confirm_box).to_contain_text(f"Delete {PULLED} and free {SIZE}?")
     expect(row).to_be_visible()
     confirm_box.locator("button.models-confirm").click()
     expect(row).to_have_count(0, timeout=30_000)
@@ -58,3 +62,14 @@ def test_pull_and_delete_a_model(lab_page):
     expect(panel.locator(".models-status")).to_contain_text(f"Deleted {PULLED}")
     expect(table.locator('tr[data-model="llama3.1:latest"]')).to_be_visible()
     lab_page.assert_ran_cleanly()
+
+
+def test_models_notebook_runs_in_jupyterlab(lab_page):
+    """The real 03_models.ipynb: Run All without an error; its model manager (if any) renders."""
+    code = lab_page.run_tutorial("03_models.ipynb")
+    if "ModelManager(" in code:
+        panel = lab_page.page.locator(".ollama-models").first
+        expect(panel).to_be_visible(timeout=60_000)
+        expect(panel.locator('table.models-table tr[data-model="llama3.1:latest"]')).to_be_visible(
+            timeout=30_000
+        )
