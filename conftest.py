@@ -10,6 +10,15 @@ from __future__ import annotations
 import os
 
 
+def pytest_addoption(parser) -> None:
+    parser.getgroup("browser").addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="save chat.png, models.png and embeddings.png from the browser tests to DIR",
+    )
+
+
 def pytest_configure(config) -> None:
     from ollama_nb.server import PracticeServer
 

@@ -27,6 +27,8 @@ from ollama_nb.errors import current_host, explain
 
 __all__ = ["ModelManager", "human_bytes"]
 
+_CELL = " style='padding: 2px 12px 2px 0; text-align: left'"  # readable columns
+
 COLUMNS = {  # sort key -> table heading
     "name": "Name",
     "size": "Size",
@@ -416,9 +418,9 @@ class ModelManager(widgets.VBox):
                 m["quantization"],
                 m["modified"],
             ]
-            tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            tds = "".join(f"<td{_CELL}>{html.escape(str(c))}</td>" for c in cells)
             rows.append(f'<tr data-model="{html.escape(m["name"])}">{tds}</tr>')
-        head = "".join(f"<th>{label}</th>" for label in COLUMNS.values())
+        head = "".join(f"<th{_CELL}>{label}</th>" for label in COLUMNS.values())
         body = "".join(rows) or f"<tr><td colspan='{len(COLUMNS)}'>No local models yet.</td></tr>"
         self.table.value = (
             f"<table class='models-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
@@ -725,12 +727,14 @@ class ModelManager(widgets.VBox):
             if left <= 0:
                 until = "unloading"
             cells = [r["name"], human_bytes(r["size"]), human_bytes(r["size_vram"]), r["processor"]]
-            tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+            tds = "".join(f"<td{_CELL}>{html.escape(c)}</td>" for c in cells)
             rows.append(
                 f'<tr data-model="{html.escape(r["name"])}">{tds}'
-                f"<td class='models-expiry'>{until}</td></tr>"
+                f"<td class='models-expiry'{_CELL}>{until}</td></tr>"
             )
-        head = "".join(f"<th>{h}</th>" for h in ("Name", "Size", "VRAM", "Processor", "Until"))
+        head = "".join(
+            f"<th{_CELL}>{h}</th>" for h in ("Name", "Size", "VRAM", "Processor", "Until")
+        )
         body = "".join(rows) or "<tr><td colspan='5'>No model is loaded.</td></tr>"
         value = (
             f"<table class='models-running'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"

@@ -49,16 +49,7 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 
 # -- options, skipping and reporting -----------------------------------------------------------
-def pytest_addoption(parser: pytest.Parser) -> None:
-    try:
-        parser.getgroup("browser").addoption(
-            "--screenshots",
-            metavar="DIR",
-            default=None,
-            help="save chat.png, models.png and embeddings.png from the browser tests to DIR",
-        )
-    except ValueError:  # already added (by the root conftest.py, say)
-        pass
+# --screenshots DIR is declared in the root conftest.py, so any test path accepts it.
 
 
 def find_chromium() -> str | None:
