@@ -38,6 +38,7 @@ PRACTICE_HEADER = "X-Ollama-Practice"
 MAX_BODY = 64 * 1024 * 1024
 MAX_BLOB = 1024 * 1024 * 1024
 RUNNING_TEXT = "Ollama is running"
+NOT_PULLED = 'model "{name}" not found, try pulling it first'  # the embedding endpoints' 404
 
 
 class ServerState:
@@ -103,6 +104,17 @@ class Base(tornado.web.RequestHandler):
 
     def body(self) -> dict:
         return decode_body(self.raw_body(), self.request_type)
+
+    def installed(self, text: str, missing: tuple[int, str], not_found: str) -> Model:
+        """The installed model `text` names, or Ollama's error for an empty, bad or unknown name.
+
+        `not_found` is the endpoint's own wording, with `{name}` (as sent) or `{short}`.
+        """
+        name = require_name(text, missing, (400, "invalid model name"))
+        model = self.store.models.get(name.short)
+        if model is None:
+            raise ApiError(404, not_found.format(name=text, short=name.short))
+        return model
 
     def on_connection_close(self) -> None:
         self._closed.set()
@@ -280,11 +292,9 @@ class Show(Base):
 
     def post(self) -> None:
         body = self.body()
-        text = model_field(body)
-        name = require_name(text, (400, "model is required"), (400, "invalid model name"))
-        model = self.store.models.get(name.short)
-        if model is None:
-            raise ApiError(404, f"model '{name.short}' not found")
+        model = self.installed(
+            model_field(body), (400, "model is required"), "model '{short}' not found"
+        )
         self.send_json(show_response(model))
 
 
@@ -355,11 +365,7 @@ class Completion(Base):
     SUPPORTED_METHODS = ("POST",)
 
     def find_model(self, text: str, missing: tuple[int, str]) -> Model:
-        name = require_name(text, missing, (400, "invalid model name"))
-        model = self.store.models.get(name.short)
-        if model is None:
-            raise ApiError(404, f"model '{text}' not found")
-        return model
+        return self.installed(text, missing, "model '{name}' not found")
 
     def check_capabilities(self, model: Model, text: str, kind: str, think, tools=None) -> None:
         caps = model.info.capabilities
@@ -634,10 +640,7 @@ class Embed(Base):
     def post(self) -> None:
         body = self.body()
         text = model_field(body)
-        name = require_name(text, (404, "model '' not found"), (400, "invalid model name"))
-        model = self.store.models.get(name.short)
-        if model is None:
-            raise ApiError(404, f'model "{text}" not found, try pulling it first')
+        model = self.installed(text, (404, "model '' not found"), NOT_PULLED)
         inputs = body.get("input", "")
         items = [inputs] if isinstance(inputs, str) else inputs
         if not all(isinstance(item, str) for item in items):
@@ -680,11 +683,7 @@ class Embeddings(Base):
 
     def post(self) -> None:
         body = self.body()
-        text = model_field(body)
-        name = require_name(text, (400, "model is required"), (400, "invalid model name"))
-        model = self.store.models.get(name.short)
-        if model is None:
-            raise ApiError(404, f'model "{text}" not found, try pulling it first')
+        model = self.installed(model_field(body), (400, "model is required"), NOT_PULLED)
         self.store.touch(model, keep_alive_seconds(body.get("keep_alive")))
         prompt = body.get("prompt") or ""
         vector = (
