@@ -88,11 +88,19 @@ class Model:
         }
 
 
+_SECOND: tuple[int, str] = (-1, "")  # the last whole second formatted, reused per chunk
+
+
 def now_iso(clock: float | None = None) -> str:
-    """RFC 3339 with nanoseconds, as Go prints `time.Now()`."""
+    """RFC 3339 with nanoseconds, as Go prints `time.Now()`; cheap enough for every chunk."""
+    global _SECOND
     t = time.time() if clock is None else clock
-    stamp = datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{int((t % 1) * 1e9):09d}Z"
+    whole = int(t)
+    second, stamp = _SECOND
+    if second != whole:
+        stamp = datetime.fromtimestamp(whole, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _SECOND = (whole, stamp)
+    return f"{stamp}.{int((t - whole) * 1e9):09d}Z"
 
 
 class Store:
