@@ -418,3 +418,12 @@ def root_schemas(draw: st.DrawFn) -> dict:
 @given(schema=root_schemas(), prompt=st.text(max_size=40), seed=st.integers(0, 2**32))
 def test_random_schemas_validate(schema: dict, prompt: str, seed: int) -> None:
     check(schema, prompt, seed)
+
+
+def test_chinese_prompt_gets_chinese_country_facts() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "capital": {"type": "string"}},
+        "required": ["name", "capital"],
+    }
+    assert json.loads(generate(schema, "请介绍法国的首都。")) == {"name": "法国", "capital": "巴黎"}

@@ -185,6 +185,21 @@ _COUNTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "kenya": ("Nairobi", ("Swahili", "English")),
     "australia": ("Canberra", ("English",)),
 }
+# Chinese prompts name countries in Chinese and expect Chinese values back.
+_COUNTRIES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
+    "加拿大": ("渥太华", ("英语", "法语")),
+    "法国": ("巴黎", ("法语",)),
+    "日本": ("东京", ("日语",)),
+    "中国": ("北京", ("汉语",)),
+    "德国": ("柏林", ("德语",)),
+    "意大利": ("罗马", ("意大利语",)),
+    "西班牙": ("马德里", ("西班牙语",)),
+    "墨西哥": ("墨西哥城", ("西班牙语",)),
+    "巴西": ("巴西利亚", ("葡萄牙语",)),
+    "印度": ("新德里", ("印地语", "英语")),
+    "肯尼亚": ("内罗毕", ("斯瓦希里语", "英语")),
+    "澳大利亚": ("堪培拉", ("英语",)),
+}
 _NAMES = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Katherine Johnson", "Margaret Hamilton")
 _NAMES_ZH = ("李雷", "韩梅梅", "王芳", "张伟")
 _CITIES = ("Tokyo", "Paris", "Nairobi", "Lima", "Toronto", "Sydney", "Seoul")
@@ -235,11 +250,16 @@ def _analyse(prompt: str) -> _Prompt:
     places = [w for w in after_prep if w.lower() not in _COUNTRIES]
     cities = places + [w for w in proper if w.lower() in _KNOWN_CITIES]
     people = tuple(w for w in proper if w not in places)
+    zh_countries = [name for name in _COUNTRIES_ZH if name in prompt] if zh else []
+    zh_capitals = [_COUNTRIES_ZH[name][0] for name in zh_countries]
+    languages = [lang for name in zh_countries for lang in _COUNTRIES_ZH[name][1]] + languages
     pools = {
-        "person": quoted + people,
+        "person": quoted + people + tuple(zh_countries),  # as English proper nouns are
         "city": tuple(dict.fromkeys(cities)),
-        "capital": tuple(dict.fromkeys([_COUNTRIES[c][0] for c in countries] + cities)),
-        "country": tuple(c.title() for c in countries),
+        "capital": tuple(
+            dict.fromkeys(zh_capitals + [_COUNTRIES[c][0] for c in countries] + cities)
+        ),
+        "country": tuple(zh_countries) + tuple(c.title() for c in countries),
         "language": tuple(dict.fromkeys(languages)),
         "color": tuple(w.lower() for w in words if w.lower() in _COLORS),
         "topic": tuple(keywords),
