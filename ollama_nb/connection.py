@@ -145,13 +145,19 @@ class Connection:
     model: str
     embed_model: str
     advice: str | None
+    requested: str = ""  # the address asked for; differs when nothing answered there
 
     def describe(self) -> str:
         """The one visible line that says which server the notebook uses."""
         if self.server.practice:
+            missed = (
+                f"No server answered at {self.requested}. "
+                if self.requested and self.requested != self.server.url
+                else ""
+            )
             return (
-                f"Using the practice server at {self.server.url}: canned answers, no real model "
-                "(install Ollama from https://ollama.com and restart the kernel to use it)."
+                f"{missed}Using the practice server at {self.server.url}: canned answers, no real "
+                "model (install Ollama from https://ollama.com and restart the kernel to use it)."
             )
         line = f"Using Ollama {self.server.version} at {self.server.url} with model {self.model}."
         return line + (f" {self.advice}" if self.advice else "")
@@ -167,4 +173,4 @@ def connect(host: str | None = None) -> Connection:
     if server is None:  # pragma: no cover - the child printed its address but does not answer
         raise RuntimeError("the practice server started but does not answer")
     point_ollama_at(server.url)
-    return Connection(server, *choose_models(server))
+    return Connection(server, *choose_models(server), requested=url)

@@ -113,3 +113,16 @@ def test_lab_launcher_uses_the_running_server(server):
     lines = result.stdout.splitlines()
     assert lines[0] == f"Using the practice server at {server.url}."
     assert lines[1][0].isdigit()  # JupyterLab printed its version
+
+
+def test_a_dead_remote_host_is_named_before_falling_back():
+    from ollama_nb.connection import Connection, Server
+
+    line = Connection(
+        Server("http://127.0.0.1:11434", True, "0.13.0"),
+        "llama3.1",
+        "nomic-embed-text",
+        None,
+        requested="http://10.0.0.5:11434",
+    ).describe()
+    assert line.startswith("No server answered at http://10.0.0.5:11434. Using the practice server")
