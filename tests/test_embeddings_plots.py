@@ -24,16 +24,7 @@ from ollama_nb.server import PracticeServer  # noqa: E402
 from ollama_nb.widgets import embeddings as emb  # noqa: E402
 
 BASELINE = Path(__file__).parent / "baseline_images" / "pca_embeddings.png"
-SENTENCES = [
-    "The cat sat on the mat.",
-    "A cat is sleeping on the sofa.",
-    "Dogs love to play fetch in the park.",
-    "The dog chased the ball across the park.",
-    "The sky is blue because of Rayleigh scattering.",
-    "Sunlight is scattered by the air, so the sky looks blue.",
-    "Python is a popular programming language.",
-    "I write my scripts in the Python language.",
-]
+SENTENCES = list(emb.DEFAULT_SENTENCES)  # the fixed set the stored PNG shows
 GROUPS = ["cats", "cats", "dogs", "dogs", "sky", "sky", "code", "code"]
 STABLE_STYLE = {"font.family": "DejaVu Sans", "font.size": 10.0}
 
