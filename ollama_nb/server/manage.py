@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
-from .app import MAX_BLOB, Base, _line, _stream_flag
+from .app import MAX_BLOB, Base, ndjson_line, wants_stream
 from .store import now_iso
 from .validate import ApiError, check_options, model_field, require_name
 
@@ -38,7 +38,7 @@ class Progress(Base):
 
     def _lines(self, steps: Iterator[Step]):
         for step in steps:
-            yield step if isinstance(step, float) else _line(step)
+            yield step if isinstance(step, float) else ndjson_line(step)
 
     def bytes_per_second(self) -> float | None:
         faults = self.state.faults
@@ -75,7 +75,7 @@ class Pull(Progress):
         body = self.body()
         invalid = (400, "invalid model name")
         name = require_name(model_field(body), invalid, invalid)
-        await self.run(self.steps(name), _stream_flag(body))
+        await self.run(self.steps(name), wants_stream(body))
 
     def steps(self, name) -> Iterator[Step]:
         yield {"status": "pulling manifest"}
@@ -99,7 +99,7 @@ class Push(Progress):
         name = require_name(
             model_field(body), (400, "model is required"), (400, "invalid model name")
         )
-        await self.run(self.steps(name), _stream_flag(body))
+        await self.run(self.steps(name), wants_stream(body))
 
     def steps(self, name) -> Iterator[Step]:
         yield {"status": "retrieving manifest"}
@@ -156,7 +156,7 @@ class Create(Progress):
         license_value = body.get("license")
         await self.run(
             self.steps(name, source_name, body, parameters, messages, license_value),
-            _stream_flag(body),
+            wants_stream(body),
         )
 
     def _check_quantize(self, quantize: str, source_name) -> None:

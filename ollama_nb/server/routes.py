@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import tornado.web
 
-from .app import (
-    Base,
-    Chat,
-    Embed,
-    Embeddings,
-    Generate,
-    Ps,
-    Root,
-    ServerState,
-    Show,
-    Tags,
-    Version,
-)
+from .app import Base, ServerState
+from .completion import Chat, Generate
+from .embed import Embed, Embeddings
+from .info import Ps, Root, Show, Tags, Version
 from .manage import Blobs, Copy, Create, Delete, Pull, Push
 
 

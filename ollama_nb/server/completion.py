@@ -1,0 +1,297 @@
+"""Chat and generate: replies from the engine, streamed as Ollama streams them.
+
+Chunks are built from string pieces rather than `json.dumps` of a dict, because the token
+stream is the hot path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from . import engine
+from .app import Base, ndjson_line, wants_stream
+from .store import Model, now_iso
+from .validate import (
+    ApiError,
+    check_messages,
+    check_options,
+    check_think,
+    decode_images,
+    keep_alive_seconds,
+    model_field,
+    require_name,
+)
+
+
+# -- chat and generate -----------------------------------------------------------------------
+class Completion(Base):
+    """What chat and generate share: finding the model, pacing, metrics."""
+
+    SUPPORTED_METHODS = ("POST",)
+
+    def find_model(self, text: str, missing: tuple[int, str]) -> Model:
+        return self.installed(text, missing, "model '{name}' not found")
+
+    def check_capabilities(self, model: Model, text: str, kind: str, think, tools=None) -> None:
+        caps = model.info.capabilities
+        if "completion" not in caps:
+            raise ApiError(400, f'"{text}" does not support {kind}')
+        if tools and "tools" not in caps:
+            name = require_name(text, (400, ""), (400, ""))
+            raise ApiError(400, f"{name.full} does not support tools")
+        if think not in (None, False) and "thinking" not in caps:
+            raise ApiError(400, f'"{text}" does not support thinking')
+
+    def metrics(self, model: Model, prompt_tokens: int, eval_tokens: int, loaded: bool) -> dict:
+        speed = self.state.speed or model.info.tokens_per_second
+        load = 25_000_000 if loaded else int(900_000_000 + model.size / 5)
+        prompt = int(prompt_tokens * 1e9 / (speed * 12))
+        evaluation = int(max(eval_tokens, 1) * 1e9 / speed)
+        return {
+            "total_duration": load + prompt + evaluation + 1_500_000,
+            "load_duration": load,
+            "prompt_eval_count": max(prompt_tokens, 1),
+            "prompt_eval_duration": prompt,
+            "eval_count": max(eval_tokens, 1),
+            "eval_duration": evaluation,
+        }
+
+    def reply_for(
+        self,
+        model: Model,
+        prompt: str,
+        system: str,
+        history: list[str],
+        options: dict,
+        fmt,
+        think,
+        images: list[bytes],
+    ) -> engine.Reply:
+        reply = engine.Reply()
+        if images:
+            if "vision" not in model.info.capabilities:
+                raise ApiError(400, "this model is missing data required for image input")
+            from . import vision
+
+            try:
+                reply.content = " ".join(
+                    vision.describe(img, "zh" if engine.is_chinese(prompt) else "en")
+                    for img in images
+                )
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from None
+        elif fmt not in (None, ""):
+            from . import structured
+
+            try:
+                reply.content = structured.generate(fmt, prompt, options.get("seed", 0))
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from None
+        else:
+            reply.content = engine.compose_answer(prompt, system, history, options)
+        if think not in (False,) and "thinking" in model.info.capabilities:
+            reply.thinking = engine.thinking_for(prompt)
+        return reply
+
+
+class Chat(Completion):
+    endpoint = "chat"
+    request_type = "ChatRequest"
+
+    async def post(self) -> None:
+        body = self.body()
+        text = model_field(body)
+        model = self.find_model(text, (400, "model is required"))
+        messages = check_messages(body.get("messages"))
+        tools = body.get("tools") or []
+        think = check_think(body.get("think"))
+        self.check_capabilities(model, text, "chat", think, tools)
+        options = {**model.effective_parameters, **check_options(body.get("options"))}
+        keep = keep_alive_seconds(body.get("keep_alive"))
+        loaded = self.store.touch(model, keep)
+        stream = wants_stream(body)
+        if not messages:
+            reason = "unload" if keep == 0 else "load"
+            done = {
+                "model": text,
+                "created_at": now_iso(),
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": reason,
+            }
+            return await self._send([], done, stream)
+
+        system = model.system
+        for message in messages:
+            if message.get("role") == "system":
+                system = message.get("content") or ""
+        users = [
+            m.get("content") or "" for m in model.messages + messages if m.get("role") == "user"
+        ]
+        last = messages[-1]
+        prompt = users[-1] if users else ""
+        images = decode_images(last.get("images")) if last.get("role") == "user" else []
+        reply = self._tool_reply(tools, messages, prompt)
+        if reply is None:
+            reply = self.reply_for(
+                model, prompt, system, users[:-1], options, body.get("format"), think, images
+            )
+        content_tokens, reason = engine.limit(reply.content, options)
+        thinking_tokens = engine.tokenize(reply.thinking)
+        prompt_tokens = sum(engine.count_tokens(m.get("content") or "") + 4 for m in messages)
+        prompt_tokens += engine.count_tokens(system)
+        done = {
+            "model": text,
+            "created_at": "",
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": reason,
+            **self.metrics(
+                model, prompt_tokens, len(content_tokens) + len(thinking_tokens), loaded
+            ),
+        }
+        if reply.tool_calls:
+            done_message = {"role": "assistant", "content": "", "tool_calls": reply.tool_calls}
+        else:
+            done_message = None
+        if not stream:
+            message = {"role": "assistant", "content": "".join(content_tokens)}
+            if thinking_tokens:
+                message["thinking"] = reply.thinking
+            if reply.tool_calls:
+                message["tool_calls"] = reply.tool_calls
+            done["message"] = message
+            done["created_at"] = now_iso()
+            return self.send_json(done)
+        await self.stream(
+            self._chunks_for(text, thinking_tokens, content_tokens, done_message, done)
+        )
+
+    def _tool_reply(self, tools: list, messages: list[dict], prompt: str) -> engine.Reply | None:
+        """A tool call when tools fit the question; the final answer once tool results are in.
+
+        The library's own example sends the tool results without `tools`, so a trailing
+        `tool` message alone is enough for the final answer.
+        """
+        from . import toolcalls
+
+        if messages[-1].get("role") == "tool":
+            return engine.Reply(content=toolcalls.final_answer(messages))
+        if not tools:
+            return None
+        choice = toolcalls.choose_tool(tools, prompt)
+        if choice is None:
+            return None
+        name, arguments = choice
+        call_id = "call_" + hashlib.sha256(f"{name}{arguments}".encode()).hexdigest()[:8]
+        return engine.Reply(
+            tool_calls=[
+                {"id": call_id, "function": {"index": 0, "name": name, "arguments": arguments}}
+            ]
+        )
+
+    def _chunks_for(self, model_text, thinking, content, tool_message, done):
+        head = '{"model":' + json.dumps(model_text, ensure_ascii=False) + ',"created_at":"'
+        think_mid = '","message":{"role":"assistant","content":"","thinking":'
+        mid = '","message":{"role":"assistant","content":'
+        tail = '},"done":false}\n'
+        for token in thinking:
+            yield head + now_iso() + think_mid + json.dumps(token, ensure_ascii=False) + tail
+        for token in content:
+            yield head + now_iso() + mid + json.dumps(token, ensure_ascii=False) + tail
+        if tool_message:
+            yield ndjson_line(
+                {
+                    "model": model_text,
+                    "created_at": now_iso(),
+                    "message": tool_message,
+                    "done": False,
+                }
+            )
+        done["created_at"] = now_iso()
+        yield ndjson_line(done)
+
+    async def _send(self, lines: list[str], done: dict, stream: bool) -> None:
+        if stream:
+            await self.stream([*lines, ndjson_line(done)])
+        else:
+            self.send_json(done)
+
+
+class Generate(Completion):
+    endpoint = "generate"
+    request_type = "GenerateRequest"
+
+    async def post(self) -> None:
+        body = self.body()
+        text = model_field(body)
+        model = self.find_model(text, (404, "model '' not found"))
+        think = check_think(body.get("think"))
+        self.check_capabilities(model, text, "generate", think)
+        if body.get("suffix"):
+            raise ApiError(
+                400, f"{require_name(text, (400, ''), (400, '')).full} does not support insert"
+            )
+        if body.get("raw") and (body.get("template") or body.get("system") or body.get("context")):
+            raise ApiError(400, "raw mode does not support template, system, or context")
+        options = {**model.effective_parameters, **check_options(body.get("options"))}
+        keep = keep_alive_seconds(body.get("keep_alive"))
+        loaded = self.store.touch(model, keep)
+        images = decode_images(body.get("images"))
+        prompt = body.get("prompt") or ""
+        stream = wants_stream(body)
+        if not prompt and not images:
+            done = {
+                "model": text,
+                "created_at": now_iso(),
+                "response": "",
+                "done": True,
+                "done_reason": "unload" if keep == 0 else "load",
+            }
+            return await self.stream([ndjson_line(done)]) if stream else self.send_json(done)
+        system = body.get("system") or model.system
+        reply = self.reply_for(
+            model, prompt, system, [], options, body.get("format"), think, images
+        )
+        tokens, reason = engine.limit(reply.content, options)
+        thinking = engine.tokenize(reply.thinking)
+        prompt_tokens = engine.count_tokens(prompt) + engine.count_tokens(system) + 4
+        done = {
+            "model": text,
+            "created_at": "",
+            "response": "",
+            "done": True,
+            "done_reason": reason,
+            **self.metrics(model, prompt_tokens, len(tokens) + len(thinking), loaded),
+        }
+        if not body.get("raw"):
+            done["context"] = engine.context_ids(engine.tokenize(prompt) + tokens)
+        if not stream:
+            done["response"] = "".join(tokens)
+            if thinking:
+                done["thinking"] = reply.thinking
+            done["created_at"] = now_iso()
+            return self.send_json(done)
+        await self.stream(self._chunks_for(text, thinking, tokens, done))
+
+    def _chunks_for(self, model_text, thinking, tokens, done):
+        head = '{"model":' + json.dumps(model_text, ensure_ascii=False) + ',"created_at":"'
+        for token in thinking:
+            yield (
+                head
+                + now_iso()
+                + '","response":"","thinking":'
+                + json.dumps(token, ensure_ascii=False)
+                + ',"done":false}\n'
+            )
+        for token in tokens:
+            yield (
+                head
+                + now_iso()
+                + '","response":'
+                + json.dumps(token, ensure_ascii=False)
+                + ',"done":false}\n'
+            )
+        done["created_at"] = now_iso()
+        yield ndjson_line(done)
