@@ -425,7 +425,8 @@ async def test_updates_are_coalesced_at_full_speed(chat, srv, recorded):
     seconds, frames = w.stats["seconds"], w.stats["frames"]
     assert reply.endswith(" 10000")
     assert frames <= 1 + 20 * seconds + 1
-    assert updates(recorded) <= 2 * (20 * seconds + 1) + 10
+    # per frame: the live segment, and when it is frozen, the new segment and its column
+    assert updates(recorded) <= 3 * (20 * seconds + 1) + 10
     # Each update re-sends at most one live segment: the bytes grow linearly with the reply.
     sent = sum(len(json.dumps(data)) for _, data in recorded)
     assert sent <= 3 * len(reply) + frames * (w.segment_chars + 500) + 20_000
@@ -468,3 +469,20 @@ def test_markdown_edge_cases():
     assert markdown_to_html("snake_case_name") == "<p>snake_case_name</p>"
     assert markdown_to_html('"quotes" & ampersands') == "<p>&quot;quotes&quot; &amp; ampersands</p>"
     assert markdown_to_html("") == ""
+
+
+def test_markdown_renders_while_streaming_in_bounded_segments():
+    from ollama_nb.widgets.chat import _Kit, _Segments
+
+    view = _Segments(_Kit(), limit=60)
+    view.add("Some **bold** text.\n\n")
+    assert "<strong>bold</strong>" in view.box.children[-1].value
+    view.add("```python\n")
+    for i in range(30):  # tokens arriving a line at a time
+        view.add(f"x = {i}\n")
+    segments = [w.value for w in view.box.children]
+    assert len(segments) > 2
+    assert all(len(v) < 600 for v in segments)  # each update stays bounded
+    # a segment that starts inside the code block still renders as code
+    assert all("<pre><code" in v for v in segments[1:])
+    assert "&lt;" not in "".join(segments) and "<script" not in "".join(segments)

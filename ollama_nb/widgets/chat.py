@@ -9,9 +9,10 @@ Why it is built the way it is:
   token rate, and each one re-sends only the reply's live segment (at most about
   `segment_chars` characters). A frozen segment is never sent again, so the cost of a reply
   grows linearly with its length instead of quadratically.
-- Streaming text is shown escaped; Markdown is rendered once the reply is complete (or stopped,
-  or cut off), by a small converter that escapes everything first (the HTML widget inserts its
-  value as-is, so nothing the model writes may become markup).
+- Replies are rendered as Markdown while they stream, one bounded segment at a time, and once
+  more as a whole when complete (or stopped, or cut off), by a small converter that escapes
+  everything first (the HTML widget inserts its value as-is, so nothing the model writes may
+  become markup).
 - Failures are shown in place as one plain sentence (`ollama_nb.errors.explain`) with a Retry
   button; the history stays as it was before the failed request and the typed text goes back
   into the input box.
@@ -190,6 +191,33 @@ def _escaped(text: str) -> str:
     return '<div class="chat-stream">' + html.escape(text, quote=False) + "</div>"
 
 
+def _render_live(text: str) -> str:
+    return '<div class="chat-stream">' + markdown_to_html(text) + "</div>"
+
+
+def _break_point(text: str, limit: int) -> int | None:
+    """Where to freeze a live segment that reached `limit`: after a paragraph, line or word.
+
+    None below the limit; past four times the limit (one long unbroken word) it cuts anyway.
+    """
+    if len(text) < limit:
+        return None
+    for mark in ("\n\n", "\n", " "):
+        at = text.rfind(mark, limit // 2)
+        if at >= 0:
+            return at + len(mark)
+    return len(text) if len(text) >= 4 * limit else None
+
+
+def _open_fence(text: str) -> str:
+    """The ``` line of a code block still open at the end of `text`, else ""."""
+    opening = ""
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            opening = "" if opening else line.strip() + "\n"
+    return opening
+
+
 # --- Pieces of the conversation ---------------------------------------------------------------
 
 
@@ -219,11 +247,12 @@ class _Kit:
 
 
 class _Segments:
-    """A growing text shown as a column of HTML segments.
+    """A growing text shown as a column of HTML segments, rendered as Markdown as it grows.
 
-    Only the last (live) segment is ever updated. Once it holds `limit` characters it is frozen
-    and the next text starts a new one, so an update re-sends at most about `limit` characters
-    plus the new text, however long the reply grows.
+    Only the last (live) segment is ever updated. Once it holds `limit` characters it is
+    frozen at a line or word break and the rest starts a new one, so an update re-sends at
+    most about `limit` characters, however long the reply grows. A segment that starts inside
+    a code block is rendered with that block's opening fence, so code stays code.
     """
 
     def __init__(self, kit: _Kit, limit: int) -> None:
@@ -231,15 +260,22 @@ class _Segments:
         self.box = kit.box()
         self.live: W.HTML | None = None
         self.live_text = ""
+        self.fence = ""  # the opening ``` line when the live segment starts inside a code block
 
     def add(self, text: str) -> None:
-        if self.live is None or len(self.live_text) >= self.limit:
-            self.live_text = text
-            self.live = self.kit.html(_escaped(text))
+        """Show `text` after what is there: one update, three when a segment is frozen."""
+        self.live_text += text
+        cut = _break_point(self.live_text, self.limit)
+        if self.live is not None and cut:
+            frozen, self.live_text = self.live_text[:cut], self.live_text[cut:]
+            self.live.value = _render_live(self.fence + frozen)
+            self.fence = _open_fence(self.fence + frozen)
+            self.live = None
+        if self.live is None:
+            self.live = self.kit.html(_render_live(self.fence + self.live_text))
             self.box.children = (*self.box.children, self.live)
         else:
-            self.live_text += text
-            self.live.value = _escaped(self.live_text)
+            self.live.value = _render_live(self.fence + self.live_text)
 
     def finish(self, value: str) -> None:
         """Replace the segments by one widget holding the final rendering (sent once)."""
