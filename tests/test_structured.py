@@ -427,3 +427,12 @@ def test_chinese_prompt_gets_chinese_country_facts() -> None:
         "required": ["name", "capital"],
     }
     assert json.loads(generate(schema, "请介绍法国的首都。")) == {"name": "法国", "capital": "巴黎"}
+
+
+def test_answer_fields_carry_the_computed_result() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "integer"}, "a": {"type": "integer"}},
+        "required": ["answer", "a"],
+    }
+    assert json.loads(generate(schema, "What is 3 plus 5?")) == {"answer": 8, "a": 3}

@@ -98,15 +98,26 @@ _OPS = {
 }
 
 
-def _arithmetic(prompt: str, chinese: bool) -> str | None:
+def evaluate(prompt: str) -> int | float | None:
+    """The value of the first "a op b" in the prompt (None without one, or for a / 0)."""
     match = _ARITH.search(prompt)
     if not match:
         return None
     a, op, b = float(match[1]), _OPS[match[2].lower()], float(match[3])
     if op == "/" and b == 0:
-        return "不能除以零。" if chinese else "You cannot divide by zero."
+        return None
     value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0}[op]
-    shown = int(value) if value == int(value) else round(value, 6)
+    return int(value) if value == int(value) else round(value, 6)
+
+
+def _arithmetic(prompt: str, chinese: bool) -> str | None:
+    match = _ARITH.search(prompt)
+    if not match:
+        return None
+    op = _OPS[match[2].lower()]
+    shown = evaluate(prompt)
+    if shown is None:
+        return "不能除以零。" if chinese else "You cannot divide by zero."
     expr = f"{match[1]} {op} {match[3]}"
     return f"{expr} = {shown}。" if chinese else f"{expr} = {shown}."
 

@@ -224,6 +224,7 @@ class _Prompt:
     flag: bool | None
     count: int | None
     pools: dict[str, tuple[str, ...]]
+    computed: int | float | None  # "3 plus 5" -> 8, for answer/result/sum fields
 
 
 @lru_cache(maxsize=256)
@@ -267,8 +268,15 @@ def _analyse(prompt: str) -> _Prompt:
     }
     return _Prompt(
         zh, prompt.lower(), frozenset(lowered), numbers, quoted, proper,
-        tuple(keywords), topic, flag, count, pools,
+        tuple(keywords), topic, flag, count, pools, _computed(prompt),
     )  # fmt: skip
+
+
+def _computed(prompt: str) -> int | float | None:
+    """The value of the arithmetic in a prompt, as the practice server's chat answers it."""
+    from .engine import evaluate
+
+    return evaluate(prompt)
 
 
 def _scan_words(prompt: str) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -420,9 +428,11 @@ _NUMBER_KINDS: dict[str, tuple[float, float, int, tuple[float, float]]] = {
     "longitude": (-150, 150, 4, (-180, 180)),
     "population": (100_000, 10_000_000, 0, (0, math.inf)),
     "count": (1, 10, 0, (0, math.inf)),
+    "result": (1, 100, 1, (-math.inf, math.inf)),
     "": (1, 100, 1, (-math.inf, math.inf)),
 }
 _NUMBER_WORDS_BY_KIND = _table("""
+    result: answer result sum total difference product quotient solution
     age: age
     year: year
     month: month
@@ -792,6 +802,9 @@ class _Compiler:
             )
 
         def gen(ctx: _Ctx) -> int | float:
+            computed = ctx.p.computed if kind == "result" else None
+            if computed is not None and accept(computed):
+                return int(computed) if integer else computed
             n = ctx.number(accept)
             if n is not None:
                 return int(n) if integer else n
