@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -47,6 +48,16 @@ def probe(url: str, timeout: float = 0.5) -> Server | None:
             return Server(url, practice, version)
     except (OSError, ValueError, urllib.error.URLError):
         return None
+
+
+def fallback_port(url: str) -> int:
+    """Where a practice server should listen when nothing answers at `url`.
+
+    The same port when `url` is this machine (so OLLAMA_HOST stays right), else 11434.
+    """
+    parsed = urllib.parse.urlsplit(url)
+    local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    return parsed.port if local and parsed.port else 11434
 
 
 def start_practice_server(port: int = 11434, speed: float | None = None) -> str:
@@ -168,8 +179,7 @@ def connect(host: str | None = None) -> Connection:
     url = normalise_host(host or os.environ.get("OLLAMA_HOST"))
     server = probe(url)
     if server is None:
-        port = int(url.rsplit(":", 1)[1]) if url.count(":") == 2 else 11434
-        server = probe(start_practice_server(port=port), timeout=5)
+        server = probe(start_practice_server(port=fallback_port(url)), timeout=5)
     if server is None:  # pragma: no cover - the child printed its address but does not answer
         raise RuntimeError("the practice server started but does not answer")
     point_ollama_at(server.url)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .connection import normalise_host, probe, start_practice_server
+from .connection import fallback_port, normalise_host, probe, start_practice_server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     url = normalise_host(os.environ.get("OLLAMA_HOST"))
     server = probe(url)
     if server is None:
-        url = start_practice_server(port=11434)
+        url = start_practice_server(port=fallback_port(url))
         print(f"No Ollama answered: started the practice server at {url} (canned answers).")
     else:
         kind = "practice server" if server.practice else f"Ollama {server.version}"

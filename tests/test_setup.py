@@ -126,3 +126,10 @@ def test_a_dead_remote_host_is_named_before_falling_back():
         requested="http://10.0.0.5:11434",
     ).describe()
     assert line.startswith("No server answered at http://10.0.0.5:11434. Using the practice server")
+
+
+def test_fallback_port_keeps_a_local_port_and_ignores_remote_ones():
+    from ollama_nb.connection import fallback_port
+
+    assert fallback_port("http://127.0.0.1:11999") == 11999
+    assert fallback_port("http://10.0.0.5:8000") == 11434
