@@ -8,33 +8,8 @@ from enum import Enum
 import jsonschema
 import ollama
 import pytest
+from library_tools import add_two_numbers, subtract_two_numbers
 from pydantic import BaseModel, Field
-
-
-def add_two_numbers(a: int, b: int) -> int:
-    """
-    Add two numbers
-
-    Args:
-      a (int): The first number
-      b (int): The second number
-
-    Returns:
-      int: The sum of the two numbers
-    """
-    return int(a) + int(b)
-
-
-def subtract_two_numbers(a: int, b: int) -> int:
-    """
-    Subtract two numbers
-
-    Args:
-      a (int): The first number
-      b (int): The second number
-    """
-    return int(a) - int(b)
-
 
 AVAILABLE = {"add_two_numbers": add_two_numbers, "subtract_two_numbers": subtract_two_numbers}
 

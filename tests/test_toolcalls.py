@@ -7,31 +7,10 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from library_tools import add_two_numbers, subtract_two_numbers
 from ollama._utils import convert_function_to_tool
 
 from ollama_nb.server.toolcalls import MARKER, MARKER_ZH, choose_tool, final_answer
-
-
-# The functions of the ollama library's tools example (examples/tools.py).
-def add_two_numbers(a: int, b: int) -> int:
-    """
-    Add two numbers
-
-    Args:
-      a (int): The first number
-      b (int): The second number
-
-    Returns:
-      int: The sum of the two numbers
-    """
-    return a + b
-
-
-def subtract_two_numbers(a: int, b: int) -> int:
-    """
-    Subtract two numbers
-    """
-    return a - b
 
 
 def get_weather(city: str) -> str:

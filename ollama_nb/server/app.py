@@ -8,6 +8,7 @@ Anything unexpected becomes a JSON error, never a dropped connection.
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 import time
@@ -196,8 +197,6 @@ class Base(tornado.web.RequestHandler):
 
 
 def _reason(status: int) -> str:
-    import http
-
     try:
         return http.HTTPStatus(status).phrase
     except ValueError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import engine
+from . import engine, structured, toolcalls, vision
 from .app import Base, ndjson_line, wants_stream
 from .store import Model, now_iso
 from .validate import (
@@ -72,8 +72,6 @@ class Completion(Base):
         if images:
             if "vision" not in model.info.capabilities:
                 raise ApiError(400, "this model is missing data required for image input")
-            from . import vision
-
             try:
                 reply.content = " ".join(
                     vision.describe(img, "zh" if engine.is_chinese(prompt) else "en")
@@ -82,8 +80,6 @@ class Completion(Base):
             except ValueError as exc:
                 raise ApiError(400, str(exc)) from None
         elif fmt not in (None, ""):
-            from . import structured
-
             try:
                 reply.content = structured.generate(fmt, prompt, options.get("seed", 0))
             except ValueError as exc:
@@ -174,8 +170,6 @@ class Chat(Completion):
         The library's own example sends the tool results without `tools`, so a trailing
         `tool` message alone is enough for the final answer.
         """
-        from . import toolcalls
-
         if messages[-1].get("role") == "tool":
             return engine.Reply(content=toolcalls.final_answer(messages))
         if not tools:
