@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the lazy names, for editors and type checkers
     from .widgets.models import ModelManager  # noqa: F401
 
 
-def setup(host: str | None = None, quiet: bool = False) -> None:
+def setup(host: str | None = None, quiet: bool = False, lang: str | None = None) -> None:
     """Connect this notebook to Ollama, or to the practice server when none answers.
 
     Prints one line saying which. Sets `ollama_nb.MODEL`, `EMBED_MODEL`, `HOST` and
@@ -45,7 +45,11 @@ def setup(host: str | None = None, quiet: bool = False) -> None:
     was imported before. Returns None so the first cell shows only that line.
     """
     global MODEL, EMBED_MODEL, HOST, PRACTICE
+    from . import i18n
     from .connection import connect
+
+    if lang is not None:
+        i18n.set_lang(lang)  # the zh notebooks pass lang="zh"; else OLLAMA_NB_LANG, else English
 
     connection = connect(host)
     MODEL, EMBED_MODEL = connection.model, connection.embed_model
@@ -54,7 +58,7 @@ def setup(host: str | None = None, quiet: bool = False) -> None:
         print(connection.describe())
 
 
-_SUBMODULES = ("exercises", "errors", "modelfile", "connection", "server", "widgets")
+_SUBMODULES = ("exercises", "errors", "i18n", "modelfile", "connection", "server", "widgets")
 
 
 def __getattr__(name: str) -> Any:

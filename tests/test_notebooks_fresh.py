@@ -22,7 +22,7 @@ import pytest
 from ollama_nb import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = ROOT / "notebooks" / "en"
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 EXPECTED = [
     "00_start_here",

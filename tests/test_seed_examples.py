@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = ROOT / "notebooks" / "en"
 SEED_COPY = Path(__file__).resolve().parent / "data" / "seed-tutorial.md"
 SEED_SHARED = Path(__file__).resolve().parents[2] / "shared" / "seed-tutorial.md"
 

@@ -166,7 +166,7 @@ def test_stop_keeps_the_partial_reply(lab_page):
 
 def test_chat_notebook_runs_in_jupyterlab(lab_page):
     """The real 01_chat.ipynb: Run All without an error; its chat widget (if any) renders."""
-    code = lab_page.run_tutorial("01_chat.ipynb")
+    code = lab_page.run_tutorial("en/01_chat.ipynb")
     if "ChatWidget(" in code:
         chat = lab_page.page.locator(".ollama-chat").first
         expect(chat).to_be_visible(timeout=60_000)

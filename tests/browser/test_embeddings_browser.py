@@ -66,7 +66,7 @@ def test_embedding_plots_render(lab_page):
 
 def test_embeddings_notebook_runs_in_jupyterlab(lab_page):
     """The real 04_embeddings.ipynb: Run All without an error; every image it shows loads."""
-    code = lab_page.run_tutorial("04_embeddings.ipynb")
+    code = lab_page.run_tutorial("en/04_embeddings.ipynb")
     page = lab_page.page
     images = page.locator(".jp-OutputArea-output img")
     if any(f in code for f in ("plot_embeddings(", "similarity_heatmap(", "EmbeddingExplorer(")):

@@ -66,7 +66,7 @@ def test_pull_and_delete_a_model(lab_page):
 
 def test_models_notebook_runs_in_jupyterlab(lab_page):
     """The real 03_models.ipynb: Run All without an error; its model manager (if any) renders."""
-    code = lab_page.run_tutorial("03_models.ipynb")
+    code = lab_page.run_tutorial("en/03_models.ipynb")
     if "ModelManager(" in code:
         panel = lab_page.page.locator(".ollama-models").first
         expect(panel).to_be_visible(timeout=60_000)
