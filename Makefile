@@ -25,7 +25,7 @@ serve: $(STAMP)
 	$(BIN)/python -m ollama_nb.server --host 127.0.0.1 --port 11434
 
 notebooks: $(STAMP)
-	$(BIN)/python -m ollama_nb.tools.run_notebooks notebooks/en
+	$(BIN)/python -m ollama_nb.tools.run_notebooks
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest tests/browser --screenshots docs/images -p no:cacheprovider

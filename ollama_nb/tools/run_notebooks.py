@@ -1,6 +1,10 @@
-"""Re-execute the tutorial notebooks and store their outputs: ``make notebooks``.
+"""Build the Chinese edition, then re-execute the notebooks and store their outputs:
+``make notebooks``.
 
-``python -m ollama_nb.tools.run_notebooks notebooks [more paths...]``
+``python -m ollama_nb.tools.run_notebooks [paths...]`` (default: ``notebooks/en`` then
+``notebooks/zh``). First ``ollama_nb.tools.editions.build`` writes ``notebooks/zh`` from the
+English notebooks and ``notebooks/zh-src`` and refreshes both editions' navigation cells
+(``--no-build`` skips that).
 
 The stored outputs are what nbval compares in ``make test``, so this runs the notebooks the
 way that run does:
@@ -28,6 +32,7 @@ from pathlib import Path
 
 import nbformat
 
+EDITIONS_ROOT = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
 
@@ -145,9 +150,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m ollama_nb.tools.run_notebooks",
         description="Re-execute notebooks against a fresh practice server and store the outputs.",
     )
-    parser.add_argument("paths", nargs="*", default=["notebooks"])
+    parser.add_argument("paths", nargs="*", default=[EDITIONS_ROOT / "en", EDITIONS_ROOT / "zh"])
     parser.add_argument("--timeout", type=float, default=120, help="seconds per cell")
+    parser.add_argument(
+        "--no-build", action="store_true", help="do not build notebooks/zh before running"
+    )
     args = parser.parse_args(argv)
+
+    if not args.no_build:
+        from ollama_nb.tools import editions
+
+        for path in editions.build():
+            print(f"built {path}")
+        stale = editions.stale_translations()
+        if stale:
+            print(
+                f"{len(stale)} cells need translating or re-checking "
+                "(python -m ollama_nb.tools.editions check)",
+                file=sys.stderr,
+            )
 
     notebooks = find_notebooks(args.paths)
     if not notebooks:

@@ -1,0 +1,143 @@
+"""The English and Chinese editions agree: every lesson in both, the same code, current
+translations, navigation in place (nbval runs both editions; this reads the stored files).
+
+When `test_translations_are_current` fails, its message lists each cell to (re)translate:
+``python -m ollama_nb.tools.editions todo`` prints their English and new hash, and
+``python -m ollama_nb.tools.editions stamp NOTEBOOK ID...`` records the hash once the Chinese
+text is updated; then ``make notebooks``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ollama_nb.tools import editions
+
+ROOT = Path(__file__).resolve().parents[1] / "notebooks"
+LESSONS = editions.lesson_names(ROOT)
+
+
+def test_every_lesson_has_both_editions():
+    assert len(LESSONS) >= 10
+    zh = sorted(p.stem for p in (ROOT / "zh").glob("*.ipynb"))
+    assert zh == LESSONS
+    for name in LESSONS:
+        assert editions.translation_path(name, ROOT).exists(), f"no notebooks/zh-src/{name}.yaml"
+
+
+def test_translations_are_current():
+    stale = editions.stale_translations(ROOT)
+    assert not stale, f"{len(stale)} cells need translating:\n" + "\n".join(map(str, stale))
+
+
+def test_the_editions_pair_up():
+    """Same cells in the same order, code equal but for strings and comments, zh built from
+    today's sources, navigation at top and bottom."""
+    problems = editions.pairing_problems(ROOT)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_the_chinese_edition_runs_in_chinese(name):
+    zh = nbformat.read(ROOT / "zh" / f"{name}.ipynb", as_version=4)
+    cells = editions.content_cells(zh)
+    code = [c for c in cells if c.cell_type == "code"]
+    assert code[0].source.strip() == 'import ollama_nb\nollama_nb.setup(lang="zh")'
+    first = cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert "你将学到" in first.source
+    headings = [c for c in cells if c.cell_type == "markdown" and c.source.startswith("## 练习")]
+    assert len(headings) == 1, "one '## 练习' section"
+    assert zh.cells[0].source.startswith("[English](../en/")
+
+
+def test_navigation_links_point_at_real_notebooks():
+    for edition in editions.EDITIONS:
+        for name in LESSONS:
+            nb = nbformat.read(ROOT / edition / f"{name}.ipynb", as_version=4)
+            for cell in (nb.cells[0], nb.cells[-1]):
+                assert editions.is_nav(cell)
+                for target in re.findall(r"\]\(([^)]+\.ipynb)\)", cell.source):
+                    assert (ROOT / edition / target).resolve().is_file(), (edition, name, target)
+
+
+def test_images_are_beside_both_editions():
+    for image in (ROOT / "en" / "images").iterdir():
+        assert (ROOT / "zh" / "images" / image.name).read_bytes() == image.read_bytes()
+
+
+# -- the checks themselves catch what they should ---------------------------------------------
+def test_code_shape_ignores_prompts_labels_and_comments_only():
+    en = (
+        "r = ollama.chat(model=M, messages=[{'role': 'user', 'content': 'Hi'}])\nprint('reply:', r)"
+    )
+    zh = en.replace("'Hi'", "'你好'").replace("'reply:'", "'回复：'")
+    assert editions.code_shape(en) == editions.code_shape(zh + "  # 注释")
+    assert editions.code_shape("print(f'{x} s')") == editions.code_shape("print('秒')")
+    assert editions.code_shape("ollama_nb.setup()") == editions.code_shape(
+        'ollama_nb.setup(lang="zh")'
+    )
+    assert editions.code_shape(en) != editions.code_shape(en.replace("model=M", "model=N"))
+    assert editions.code_shape("print(a, 'x')") != editions.code_shape("print('x', a)")
+    assert editions.code_shape("x = await f()") != editions.code_shape("x = f()")
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """A copy of the notebooks folder with two lessons, to change without touching the real one."""
+    for folder in ("en", "zh-src"):
+        (tmp_path / folder).mkdir()
+    shutil.copytree(ROOT / "en" / "images", tmp_path / "en" / "images")
+    for name in LESSONS[:2]:
+        shutil.copy(ROOT / "en" / f"{name}.ipynb", tmp_path / "en")
+        shutil.copy(editions.translation_path(name, ROOT), tmp_path / "zh-src")
+    return tmp_path
+
+
+def test_a_changed_english_cell_is_reported_until_restamped(scratch):
+    name = LESSONS[1]
+    assert editions.build(scratch)
+    assert not editions.stale_translations(scratch)
+    assert not editions.pairing_problems(scratch)
+    path = scratch / "en" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in editions.content_cells(nb) if c.cell_type == "markdown")
+    cell.source += "\n\nA new sentence."
+    new = nbformat.v4.new_markdown_cell("## A new section", id="brand-new")
+    nb.cells.insert(3, new)
+    nbformat.write(nb, path)
+
+    stale = editions.stale_translations(scratch)
+    assert [(s.cell_id, s.kind) for s in stale] == [(cell.id, "changed"), ("brand-new", "missing")]
+    message = str(stale[0])
+    assert name in message and cell.id in message and "English changed" in message
+    assert editions.pairing_problems(scratch) == [
+        f"{name}: the editions' cells differ (make notebooks)"
+    ]
+    editions.build(scratch)  # builds anyway: old Chinese for the changed cell, English for the new
+    zh = nbformat.read(scratch / "zh" / f"{name}.ipynb", as_version=4)
+    assert any(c.source == "## A new section" for c in zh.cells)
+    assert editions.stamp(name, [cell.id], scratch) == [cell.id]
+    assert [s.cell_id for s in editions.stale_translations(scratch)] == ["brand-new"]
+
+
+def test_build_keeps_outputs_of_unchanged_code_and_is_stable(scratch):
+    editions.build(scratch)
+    name = LESSONS[0]
+    path = scratch / "zh" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[1].outputs = [nbformat.v4.new_output("stream", text="kept\n")]
+    code[1].execution_count = 2
+    nbformat.write(nb, path)
+    assert editions.build(scratch) == []  # nothing to rewrite
+    again = nbformat.read(path, as_version=4)
+    assert [c for c in again.cells if c.cell_type == "code"][1].outputs[0].text == "kept\n"
+    top, bottom = again.cells[0], again.cells[-1]
+    assert top.metadata[editions.NAV_KEY] == "top" and f"../en/{name}.ipynb" in top.source
+    assert bottom.metadata[editions.NAV_KEY] == "bottom" and f"{LESSONS[1]}.ipynb" in bottom.source
