@@ -47,8 +47,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2] / "notebooks"
 EDITIONS = ("en", "zh")
 NAV_KEY = "ollama_nb_nav"  # cell metadata: {"ollama_nb_nav": "top" | "bottom"}
-SETUP_CALL = re.compile(r"ollama_nb\.setup\(\)")
-SETUP_ZH = 'ollama_nb.setup(lang="zh")'
+SETUP_CALL = re.compile(r"ollama_nb\.setup\(([^()]*)\)")
 
 NAV_TEXT = {
     "en": {
@@ -170,7 +169,7 @@ def translate(en_nb, entries: dict[str, dict], old_zh=None) -> nbformat.Notebook
             if "code" in entry:
                 cell.source = str(entry["code"]).strip("\n")
             if first_code:
-                cell.source = SETUP_CALL.sub(SETUP_ZH, cell.source, count=1)
+                cell.source = SETUP_CALL.sub(_setup_in_chinese, cell.source, count=1)
                 first_code = False
             old = old_cells.get(cell.get("id"))
             if old is not None and old.cell_type == "code" and old.source == cell.source:
@@ -182,6 +181,14 @@ def translate(en_nb, entries: dict[str, dict], old_zh=None) -> nbformat.Notebook
         zh.cells.append(cell)
     zh.metadata["language"] = "zh"
     return zh
+
+
+def _setup_in_chinese(match: re.Match) -> str:
+    """``ollama_nb.setup(...)`` with ``lang="zh"`` added (kept if the English names a lang)."""
+    args = match[1].strip()
+    if "lang=" in args:
+        return match[0]
+    return f'ollama_nb.setup({args + ", " if args else ""}lang="zh")'
 
 
 def _write_if_changed(nb, path: Path) -> bool:
