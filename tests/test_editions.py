@@ -134,8 +134,23 @@ def test_a_changed_english_cell_is_reported_until_restamped(scratch):
     editions.build(scratch)  # builds anyway: old Chinese for the changed cell, English for the new
     zh = nbformat.read(scratch / "zh" / f"{name}.ipynb", as_version=4)
     assert any(c.source == "## A new section" for c in zh.cells)
+    code = [c for c in editions.content_cells(nb) if c.cell_type == "code"]
+    overridden = next(
+        c for c in code if "code" in editions.load_translations(name, scratch).get(c.id, {})
+    )
+    overridden.source += "\nprint('one more line')"
+    nbformat.write(nb, path)
+    editions.build(scratch)
+    zh = nbformat.read(scratch / "zh" / f"{name}.ipynb", as_version=4)
+    assert next(c for c in zh.cells if c.get("id") == overridden.id).source == overridden.source
+    assert (overridden.id, "changed") in [
+        (s.cell_id, s.kind) for s in editions.stale_translations(scratch)
+    ]
     assert editions.stamp(name, [cell.id], scratch) == [cell.id]
-    assert [s.cell_id for s in editions.stale_translations(scratch)] == ["brand-new"]
+    assert [s.cell_id for s in editions.stale_translations(scratch)] == [
+        "brand-new",
+        overridden.id,
+    ]
 
 
 def test_build_keeps_outputs_of_unchanged_code_and_is_stable(scratch):

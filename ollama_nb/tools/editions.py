@@ -153,8 +153,10 @@ def with_nav(nb, top, bottom) -> nbformat.NotebookNode:
 def translate(en_nb, entries: dict[str, dict], old_zh=None) -> nbformat.NotebookNode:
     """The Chinese notebook's lesson cells (no navigation yet), from English and `entries`.
 
-    A markdown cell with no entry keeps its English text (the check reports it); outputs of an
-    earlier build are kept for code cells whose source is unchanged.
+    A markdown cell with no entry keeps its English text, one whose English changed keeps its
+    old Chinese, and a code cell whose English changed runs the English code until its Chinese
+    version is updated (the check reports all three); outputs of an earlier build are kept for
+    code cells whose source is unchanged.
     """
     old_cells = {c.get("id"): c for c in content_cells(old_zh)} if old_zh is not None else {}
     zh = copy.deepcopy(en_nb)
@@ -166,8 +168,8 @@ def translate(en_nb, entries: dict[str, dict], old_zh=None) -> nbformat.Notebook
         if cell.cell_type == "markdown" and "zh" in entry:
             cell.source = str(entry["zh"]).strip("\n")
         elif cell.cell_type == "code":
-            if "code" in entry:
-                cell.source = str(entry["code"]).strip("\n")
+            if "code" in entry and str(entry.get("hash")) == source_hash(en_cell.source):
+                cell.source = str(entry["code"]).strip("\n")  # a stale one is not used
             if first_code:
                 cell.source = SETUP_CALL.sub(_setup_in_chinese, cell.source, count=1)
                 first_code = False
