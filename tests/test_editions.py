@@ -32,7 +32,10 @@ def test_every_lesson_has_both_editions():
 
 def test_translations_are_current():
     stale = editions.stale_translations(ROOT)
-    assert not stale, f"{len(stale)} cells need translating:\n" + "\n".join(map(str, stale))
+    assert not stale, (
+        f"{len(stale)} cells need translating (notebooks/zh-src/README.md says how):\n"
+        + "\n".join(map(str, stale))
+    )
 
 
 def test_the_editions_pair_up():

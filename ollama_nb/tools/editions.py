@@ -248,6 +248,7 @@ class Stale:
     kind: str  # "missing", "changed", "orphan"
     english: str
     new_hash: str
+    cell_type: str = "markdown"
 
     def __str__(self) -> str:
         what = {
@@ -277,7 +278,7 @@ def stale_translations(root: Path = ROOT) -> list[Stale]:
             if cell.cell_type == "markdown" and (entry is None or "zh" not in entry):
                 found.append(Stale(name, cell_id, "missing", cell.source, digest))
             elif entry is not None and str(entry.get("hash")) != digest:
-                found.append(Stale(name, cell_id, "changed", cell.source, digest))
+                found.append(Stale(name, cell_id, "changed", cell.source, digest, cell.cell_type))
         for cell_id in entries:
             if cell_id not in ids:
                 text = str(entries[cell_id].get("zh") or entries[cell_id].get("code") or "")
@@ -387,15 +388,21 @@ def stamp(name: str, ids: Sequence[str] = (), root: Path = ROOT) -> list[str]:
 
 
 def _todo(root: Path) -> str:
-    """The stale cells as YAML entries to paste, with the English to translate."""
+    """The stale cells as YAML entries to paste over the old ones: today's English as comments,
+    the new hash, and the current Chinese (or the English, for a new cell) to edit."""
     out = []
     for item in stale_translations(root):
-        out.append(f"# notebooks/zh-src/{item.notebook}.yaml  ({item.kind})")
+        where = f"# notebooks/zh-src/{item.notebook}.yaml, cell {item.cell_id} ({item.kind})"
         if item.kind == "orphan":
-            out.append(f"# delete the entry {item.cell_id}\n")
+            out += [where + ": delete this entry", ""]
             continue
-        out.append(f'  "{item.cell_id}":\n    hash: {item.new_hash}\n    zh: |-')
-        out.extend(f"      {line}".rstrip() for line in item.english.splitlines())
+        key = "code" if item.cell_type == "code" else "zh"
+        entry = load_translations(item.notebook, root).get(item.cell_id, {})
+        out.append(where + "; the English now reads:")
+        out.extend(f"#   {line}".rstrip() for line in item.english.splitlines())
+        out.append(f'  "{item.cell_id}":\n    hash: {item.new_hash}\n    {key}: |-')
+        body = str(entry.get(key) or item.english)
+        out.extend(f"      {line}".rstrip() for line in body.splitlines())
         out.append("")
     return "\n".join(out)
 
@@ -434,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     problems = [str(s) for s in stale_translations(args.root)] + pairing_problems(args.root)
     print("\n".join(problems) if problems else "both editions agree, translations are current")
+    if problems:
+        print("(python -m ollama_nb.tools.editions todo: the English and new hash of each cell)")
     return 1 if problems else 0
 
 
