@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 MODEL: str = os.environ.get("OLLAMA_NB_MODEL") or "llama3.1"
 EMBED_MODEL: str = os.environ.get("OLLAMA_NB_EMBED_MODEL") or "nomic-embed-text"
+# The other roles; None when nothing installed on a real Ollama can do it (setup() says so).
+TOOLS_MODEL: str | None = MODEL
+THINK_MODEL: str | None = "qwen3:0.6b"
+VISION_MODEL: str | None = "llava"
 HOST: str | None = None
 PRACTICE: bool | None = None
 
@@ -23,7 +27,17 @@ _LAZY = {
     "PracticeServer": "ollama_nb.server",
 }
 
-__all__ = ["setup", "MODEL", "EMBED_MODEL", "HOST", "PRACTICE", *_LAZY]
+__all__ = [
+    "setup",
+    "MODEL",
+    "EMBED_MODEL",
+    "TOOLS_MODEL",
+    "THINK_MODEL",
+    "VISION_MODEL",
+    "HOST",
+    "PRACTICE",
+    *_LAZY,
+]
 
 if TYPE_CHECKING:  # the lazy names, for editors and type checkers
     from .modelfile import create_from_modelfile  # noqa: F401
@@ -40,11 +54,12 @@ if TYPE_CHECKING:  # the lazy names, for editors and type checkers
 def setup(host: str | None = None, quiet: bool = False, lang: str | None = None) -> None:
     """Connect this notebook to Ollama, or to the practice server when none answers.
 
-    Prints one line saying which. Sets `ollama_nb.MODEL`, `EMBED_MODEL`, `HOST` and
+    Prints which, and on a real Ollama the model chosen for each role. Sets `ollama_nb.MODEL`
+    (chat), `EMBED_MODEL`, `TOOLS_MODEL`, `THINK_MODEL`, `VISION_MODEL`, `HOST` and
     `PRACTICE`, and points `ollama.chat(...)` at the chosen server whether or not `ollama`
     was imported before. Returns None so the first cell shows only that line.
     """
-    global MODEL, EMBED_MODEL, HOST, PRACTICE
+    global MODEL, EMBED_MODEL, TOOLS_MODEL, THINK_MODEL, VISION_MODEL, HOST, PRACTICE
     from . import i18n
     from .connection import connect
 
@@ -53,6 +68,8 @@ def setup(host: str | None = None, quiet: bool = False, lang: str | None = None)
 
     connection = connect(host)
     MODEL, EMBED_MODEL = connection.model, connection.embed_model
+    plan = connection.plan
+    TOOLS_MODEL, THINK_MODEL, VISION_MODEL = plan["tools"], plan["thinking"], plan["vision"]
     HOST, PRACTICE = connection.server.url, connection.server.practice
     if not quiet:
         print(connection.describe())
