@@ -25,6 +25,7 @@ _LAZY = {
     "similarity_heatmap": "ollama_nb.widgets.embeddings",
     "create_from_modelfile": "ollama_nb.modelfile",
     "PracticeServer": "ollama_nb.server",
+    "confirm_pull": "ollama_nb.downloads",
 }
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # the lazy names, for editors and type checkers
+    from .downloads import confirm_pull  # noqa: F401
     from .modelfile import create_from_modelfile  # noqa: F401
     from .server import PracticeServer  # noqa: F401
     from .widgets.chat import ChatWidget  # noqa: F401
@@ -60,7 +62,7 @@ def setup(host: str | None = None, quiet: bool = False, lang: str | None = None)
     was imported before. Returns None so the first cell shows only that line.
     """
     global MODEL, EMBED_MODEL, TOOLS_MODEL, THINK_MODEL, VISION_MODEL, HOST, PRACTICE
-    from . import i18n
+    from . import i18n, tutorial
     from .connection import connect
 
     if lang is not None:
@@ -71,11 +73,23 @@ def setup(host: str | None = None, quiet: bool = False, lang: str | None = None)
     plan = connection.plan
     TOOLS_MODEL, THINK_MODEL, VISION_MODEL = plan["tools"], plan["thinking"], plan["vision"]
     HOST, PRACTICE = connection.server.url, connection.server.practice
+    tutorial.register()  # `%%tutorial` cells: the tutorial's code on the models installed here
     if not quiet:
         print(connection.describe())
 
 
-_SUBMODULES = ("exercises", "errors", "i18n", "modelfile", "connection", "server", "widgets")
+_SUBMODULES = (
+    "exercises",
+    "errors",
+    "i18n",
+    "modelfile",
+    "connection",
+    "roles",
+    "downloads",
+    "tutorial",
+    "server",
+    "widgets",
+)
 
 
 def __getattr__(name: str) -> Any:

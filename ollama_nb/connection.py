@@ -21,6 +21,8 @@ from .i18n import Messages
 from .roles import Plan
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
+OLLAMA_PORT = 11434
+PRACTICE_PORT = 11435  # the practice server's own port: 11434 stays free for a real Ollama
 DEFAULT_MODEL = "llama3.1"
 DEFAULT_EMBED_MODEL = "nomic-embed-text"
 SMALL_MODEL = "qwen3:0.6b"
@@ -83,14 +85,18 @@ def probe(url: str, timeout: float = 0.5) -> Server | None:
 def fallback_port(url: str) -> int:
     """Where a practice server should listen when nothing answers at `url`.
 
-    The same port when `url` is this machine (so OLLAMA_HOST stays right), else 11434.
+    The same port when `url` is this machine (so OLLAMA_HOST stays right), except Ollama's own
+    11434: that stays free for a real Ollama the learner may start later, and the practice
+    server takes PRACTICE_PORT.
     """
     parsed = urllib.parse.urlsplit(url)
     local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
-    return parsed.port if local and parsed.port else 11434
+    if local and parsed.port and parsed.port != OLLAMA_PORT:
+        return parsed.port
+    return PRACTICE_PORT
 
 
-def start_practice_server(port: int = 11434, speed: float | None = None) -> str:
+def start_practice_server(port: int = PRACTICE_PORT, speed: float | None = None) -> str:
     """Start `python -m ollama_nb.server` as a child process; returns its URL.
 
     A child process (not a thread) keeps the kernel's event loop and GIL free for the
@@ -215,8 +221,12 @@ def connect(host: str | None = None) -> Connection:
     """Find (or start) a server, point the ollama library at it and pick the models."""
     url = normalise_host(host or os.environ.get("OLLAMA_HOST"))
     server = probe(url)
+    if server is None:  # a practice server already on its own port (make lab, another notebook)
+        port = fallback_port(url)
+        running = probe(f"http://127.0.0.1:{port}")
+        server = running if running and running.practice else None
     if server is None:
-        server = probe(start_practice_server(port=fallback_port(url)), timeout=5)
+        server = probe(start_practice_server(port=port), timeout=5)
     if server is None:  # pragma: no cover - the child printed its address but does not answer
         raise RuntimeError("the practice server started but does not answer")
     plan = choose_models(server)

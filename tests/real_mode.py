@@ -57,7 +57,9 @@ def _first_lines(text: str, n: int = 6) -> str:
 async def run_one(setup: str, path: Path, limit: asyncio.Semaphore) -> Result:
     result = Result(setup, path.stem)
     async with limit:
-        with PracticeServer(pose_as_ollama=True, installed=SETUPS[setup], pull_budget=BUDGET) as srv:
+        with PracticeServer(
+            pose_as_ollama=True, installed=SETUPS[setup], pull_budget=BUDGET
+        ) as srv:
             env = {
                 k: v
                 for k, v in os.environ.items()

@@ -116,7 +116,8 @@ def test_fallback_port_keeps_a_local_port_and_ignores_remote_ones():
     from ollama_nb.connection import fallback_port
 
     assert fallback_port("http://127.0.0.1:11999") == 11999
-    assert fallback_port("http://10.0.0.5:8000") == 11434
+    assert fallback_port("http://10.0.0.5:8000") == 11435
+    assert fallback_port("http://127.0.0.1:11434") == 11435  # Ollama's own port stays free
 
 
 # -- model roles on a real Ollama (the practice server posing as one) -------------------------
