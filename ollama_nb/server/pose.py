@@ -35,7 +35,7 @@ class Pose:
     budget: int | None = None  # None: no limit
     spent: int = 0
     refused: list[str] = field(default_factory=list)  # "name (size)" of each refused pull
-    pulled: list[str] = field(default_factory=list)
+    pulled: list[str] = field(default_factory=list)  # names of the downloads made
 
     def charge(self, name: str, size: int) -> None:
         """Count a download of `size` bytes; past the budget, refuse it loudly."""
@@ -47,7 +47,8 @@ class Pose:
                 f"the budget has {(self.budget - self.spent) / 1e9:.2f} GB left",
             )
         self.spent += size
-        self.pulled.append(name)
+        if size:  # pulling what is already there only checks for updates
+            self.pulled.append(name)
 
 
 def parse_size(text: str) -> int:
