@@ -100,6 +100,10 @@ def test_code_shape_ignores_prompts_labels_and_comments_only():
     assert editions.code_shape(en) != editions.code_shape(en.replace("model=M", "model=N"))
     assert editions.code_shape("print(a, 'x')") != editions.code_shape("print('x', a)")
     assert editions.code_shape("x = await f()") != editions.code_shape("x = f()")
+    magic = "%%needs THINKER\nprint('answer:', r)"
+    assert editions.code_shape(magic) == editions.code_shape(magic.replace("answer:", "回答："))
+    assert editions.code_shape(magic) != editions.code_shape(magic.replace(", r)", ", s)"))
+    assert editions.code_shape(magic) != editions.code_shape(magic.replace("THINKER", "VISION"))
 
 
 @pytest.fixture

@@ -294,6 +294,9 @@ def code_shape(source: str) -> str:
     """
     from IPython.core.inputtransformer2 import TransformerManager
 
+    if source.startswith("%%"):  # a cell magic (%%tutorial, %%needs): its line, then its body
+        line, _, body = source.partition("\n")
+        return line.strip() + "\n" + code_shape(body)
     python = TransformerManager().transform_cell(source)
     flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     try:
