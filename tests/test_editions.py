@@ -87,6 +87,17 @@ def test_the_setup_call_gets_lang_zh():
     assert first_code('ollama_nb.setup(lang="en")') == 'ollama_nb.setup(lang="en")'
 
 
+def test_chinese_paragraphs_are_joined_without_stray_spaces():
+    text = (
+        "## 标题\n\n第一行，\n第二行用 `stream=True`\n和英文、\n`think`。\n\n"
+        "- 列表项，\n  续行\n- 第二项\n\n| a | b |\n|---|---|\n\n```python\nx = 1\ny = 2\n```"
+    )
+    assert editions.join_soft_breaks(text) == (
+        "## 标题\n\n第一行，第二行用 `stream=True` 和英文、`think`。\n\n"
+        "- 列表项，续行\n- 第二项\n\n| a | b |\n|---|---|\n\n```python\nx = 1\ny = 2\n```"
+    )
+
+
 def test_code_shape_ignores_prompts_labels_and_comments_only():
     en = (
         "r = ollama.chat(model=M, messages=[{'role': 'user', 'content': 'Hi'}])\nprint('reply:', r)"

@@ -166,7 +166,7 @@ def translate(en_nb, entries: dict[str, dict], old_zh=None) -> nbformat.Notebook
         cell = copy.deepcopy(en_cell)
         entry = entries.get(cell.get("id"), {})
         if cell.cell_type == "markdown" and "zh" in entry:
-            cell.source = str(entry["zh"]).strip("\n")
+            cell.source = join_soft_breaks(str(entry["zh"]).strip("\n"))
         elif cell.cell_type == "code":
             if "code" in entry and str(entry.get("hash")) == source_hash(en_cell.source):
                 cell.source = str(entry["code"]).strip("\n")  # a stale one is not used
@@ -183,6 +183,46 @@ def translate(en_nb, entries: dict[str, dict], old_zh=None) -> nbformat.Notebook
         zh.cells.append(cell)
     zh.metadata["language"] = "zh"
     return zh
+
+
+_BLOCK_START = re.compile(r"([-*+>|#]|\d+\.\s|```|<)")
+_WIDE_PUNCT = re.compile(r"[\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\u2018-\u201d\u2026]")
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\u2018-\u201d\u2026]")
+
+
+def join_soft_breaks(text: str) -> str:
+    """Join the lines of each Markdown paragraph, list item and table-free block.
+
+    The translation files wrap long Chinese lines for readable diffs, but a Markdown renderer
+    turns each line break inside a paragraph into a space, which shows as a stray gap between two
+    Chinese characters. Lines are joined with no space between two wide (CJK) characters or next
+    to Chinese punctuation, and with one space otherwise; code fences, tables, headings and new
+    list items are left as they are.
+    """
+    out: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            fenced = not fenced
+            out.append(line)
+            continue
+        previous = out[-1].strip() if out else ""
+        joinable = (
+            not fenced
+            and stripped
+            and previous
+            and not _BLOCK_START.match(stripped)
+            and not previous.startswith(("|", "#", "```"))
+        )
+        if not joinable:
+            out.append(line)
+            continue
+        tight = (_WIDE.match(previous[-1]) and _WIDE.match(stripped[0])) or (
+            _WIDE_PUNCT.match(previous[-1]) or _WIDE_PUNCT.match(stripped[0])
+        )
+        out[-1] = out[-1].rstrip() + ("" if tight else " ") + stripped
+    return "\n".join(out)
 
 
 def _setup_in_chinese(match: re.Match) -> str:
