@@ -12,6 +12,18 @@ import sys
 from pathlib import Path
 
 from .connection import fallback_port, normalise_host, probe, start_practice_server
+from .i18n import from_locale
+
+
+def first_notebook(root: Path) -> str:
+    """The learner's first lesson, relative to `root`: the edition in their language if it
+    exists (OLLAMA_NB_LANG, else the locale), else the English one."""
+    lang = from_locale()
+    return next(
+        f"{edition}/00_start_here.ipynb"
+        for edition in (lang, "en")
+        if (root / edition / "00_start_here.ipynb").is_file()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])),
     }
     notebooks = Path(__file__).resolve().parent.parent / "notebooks"
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}", *args]
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}"]
+    cmd += [f"--LabApp.default_url=/lab/tree/{first_notebook(notebooks)}", *args]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     try:
