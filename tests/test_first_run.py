@@ -56,3 +56,25 @@ def test_setup_prints_one_line_per_step():
     pip = next(line for line in makefile.splitlines() if line.startswith("PIP :="))
     assert "pip install -qq" in pip  # no banners or notices, errors still shown
     assert all("pip install" not in line for line in lines)  # every install goes through $(PIP)
+
+
+def test_stored_outputs_show_the_learner_s_address_not_the_run_s_port():
+    import nbformat
+
+    from ollama_nb.connection import DEFAULT_HOST, fallback_port
+    from ollama_nb.tools.run_notebooks import show_learner_address
+
+    run = "http://127.0.0.1:36589"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("ollama_nb.setup()")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream", name="stdout", text=f"Using the practice server at {run}."
+        ),
+        nbformat.v4.new_output("execute_result", data={"text/plain": f"'{run}'"}),
+    ]
+    nb.cells.append(cell)
+    show_learner_address(nb, run)
+    shown = f"http://127.0.0.1:{fallback_port(DEFAULT_HOST)}"
+    assert cell.outputs[0]["text"] == f"Using the practice server at {shown}."
+    assert cell.outputs[1]["data"]["text/plain"] == f"'{shown}'"
