@@ -650,7 +650,7 @@ def _reply_text(answer: Any, what: str = "what.reply") -> str:
     if isinstance(answer, Iterator) or inspect.isgenerator(answer):
         raise NotYet(_t("a_stream"))
     if not isinstance(answer, str):
-        raise NotYet(_t("should_be_str", kind=_kind(answer), what=_t(what)))
+        raise NotYet(_t("should_be_str", kind=_kind(answer), what=_t(what) if what in _t else what))
     if not answer.strip():
         raise NotYet(_t("empty_str"))
     return answer

@@ -78,3 +78,10 @@ def test_stored_outputs_show_the_learner_s_address_not_the_run_s_port():
     shown = f"http://127.0.0.1:{fallback_port(DEFAULT_HOST)}"
     assert cell.outputs[0]["text"] == f"Using the practice server at {shown}."
     assert cell.outputs[1]["data"]["text/plain"] == f"'{shown}'"
+
+
+def test_ci_installs_no_font():
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    code = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    assert "font" not in code.lower()  # the project's install brings the font
+    assert "chromium" in code and "make test" in code
