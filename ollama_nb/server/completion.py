@@ -35,6 +35,8 @@ class Completion(Base):
 
     def check_capabilities(self, model: Model, text: str, kind: str, think, tools=None) -> None:
         caps = model.info.capabilities
+        if model.info.is_cloud:  # runs on ollama.com, which needs this Ollama to be signed in
+            raise ApiError(401, "unauthorized")
         if "completion" not in caps:
             raise ApiError(400, f'"{text}" does not support {kind}')
         if tools and "tools" not in caps:
@@ -223,7 +225,8 @@ class Generate(Completion):
         model = self.find_model(text, (404, "model '' not found"))
         think = check_think(body.get("think"))
         self.check_capabilities(model, text, "generate", think)
-        if body.get("suffix"):
+        suffix = body.get("suffix") or ""
+        if suffix and "insert" not in model.info.capabilities:
             raise ApiError(
                 400, f"{require_name(text, (400, ''), (400, '')).full} does not support insert"
             )
@@ -245,9 +248,12 @@ class Generate(Completion):
             }
             return await self.stream([ndjson_line(done)]) if stream else self.send_json(done)
         system = body.get("system") or model.system
-        reply = self.reply_for(
-            model, prompt, system, [], options, body.get("format"), think, images
-        )
+        if suffix:
+            reply = engine.Reply(content=engine.fill_in_middle(prompt, suffix))
+        else:
+            reply = self.reply_for(
+                model, prompt, system, [], options, body.get("format"), think, images
+            )
         tokens, reason = engine.limit(reply.content, options)
         thinking = engine.tokenize(reply.thinking)
         prompt_tokens = engine.count_tokens(prompt) + engine.count_tokens(system) + 4

@@ -211,6 +211,24 @@ def compose_answer(
     return f"{label}{before}{opener}{body}{after}"
 
 
+def fill_in_middle(prefix: str, suffix: str) -> str:
+    """What an insert (fill-in-the-middle) model puts between `prefix` and `suffix`.
+
+    The practice server cannot write code, so the middle is a labelled comment in the code's
+    own comment style, indented like the line that follows it.
+    """
+    hash_style = re.search(r"^\s*(def |import |class |#)|\bprint\(", prefix + suffix, re.M)
+    mark = "#" if hash_style or not re.search(r"[{};]", prefix + suffix) else "//"
+    indent = re.match(r"[ \t]*", suffix.lstrip("\n"))[0]
+    if not indent and prefix.rstrip().endswith((":", "{")):
+        indent = "    "
+    start = "" if prefix.endswith("\n") else "\n"
+    end = "" if suffix.startswith("\n") else "\n"
+    return (
+        f"{start}{indent}{mark} {LABEL_EN.strip()} the code between your two parts goes here{end}"
+    )
+
+
 def thinking_for(prompt: str) -> str:
     short = prompt.strip().replace("\n", " ")[:80]
     if is_chinese(prompt):
@@ -318,3 +336,44 @@ def shrink(vector: list[float], dimensions: int) -> list[float]:
     vec = np.asarray(vector[:dimensions], dtype=np.float64)
     norm = float(np.linalg.norm(vec)) or 1.0
     return np.round(vec / norm, 7).tolist()
+
+
+# -- log probabilities ------------------------------------------------------------------------
+_ALTERNATIVES_EN = tuple(
+    " the| a| is| and| of| to|,|.| it| that| in| for| on| with| as| was| be| by| this| an".split(
+        "|"
+    )
+)
+_ALTERNATIVES_ZH = tuple("的是，。了在和有我这一不人们个中大为上")
+
+
+def _entry(token: str, logprob: float) -> dict:
+    return {"token": token, "logprob": logprob, "bytes": list(token.encode("utf-8"))}
+
+
+def logprobs(tokens: list[str], top: int, salt: str = "") -> list[dict]:
+    """Ollama's `logprobs` entries, one per generated token, with `top` alternatives each.
+
+    Made up but consistent: the same request gives the same numbers, the generated token is
+    the most likely one (as at temperature 0), and the alternatives are less likely, in order.
+    """
+    out = []
+    for i, token in enumerate(tokens):
+        h = _stable_int(salt, i, token)
+        chosen = -round((h % 2000) / 1000 * ((h >> 20) % 4 + 1) / 4, 6)  # 0 to -2
+        entry = _entry(token, chosen)
+        if top > 0:
+            pool = _ALTERNATIVES_ZH if _CJK.search(token) else _ALTERNATIVES_EN
+            variants = [token.strip(), token.capitalize(), token.upper(), *pool]
+            alternatives = [token]
+            for variant in variants:
+                if variant and variant not in alternatives:
+                    alternatives.append(variant)
+            ranked = [_entry(token, chosen)]
+            logprob = chosen
+            for k, alt in enumerate(alternatives[1:top]):
+                logprob = round(logprob - 0.5 - ((h >> (k + 3)) % 1000) / 400, 6)
+                ranked.append(_entry(alt, logprob))
+            entry["top_logprobs"] = ranked
+        out.append(entry)
+    return out
