@@ -7,6 +7,8 @@ from __future__ import annotations
 import ollama
 import pytest
 
+from ollama_nb.server import PracticeServer
+
 
 def _say(client, model):
     client.generate(model, prompt="hi")
@@ -32,3 +34,112 @@ def test_suffix_fills_the_middle_on_insert_models(client):
         client.generate("llama3.1", prompt="def add(a, b):", suffix="    return c")
     assert err.value.status_code == 400
     assert err.value.error == "registry.ollama.ai/library/llama3.1:latest does not support insert"
+
+
+def _png(size=(40, 30), colour=(30, 100, 220)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_format_with_an_image_follows_the_schema_and_reports_what_is_measured(client):
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    class Object(BaseModel):
+        name: str
+        confidence: float
+        attributes: str
+
+    class ImageDescription(BaseModel):  # the docs' vision + structured outputs example
+        summary: str
+        objects: list[Object]
+        scene: str
+        colors: list[str]
+        time_of_day: Literal["Morning", "Afternoon", "Evening", "Night"]
+        setting: Literal["Indoor", "Outdoor", "Unknown"]
+        text_content: str | None = None
+
+    client.pull("gemma3")
+    image = _png()
+    reply = client.chat(
+        "gemma3",
+        messages=[{"role": "user", "content": "Describe this image", "images": [image]}],
+        format=ImageDescription.model_json_schema(),
+    )
+    described = ImageDescription.model_validate_json(reply.message.content)
+    assert described.colors == ["blue"]
+    assert "40x30 PNG" in described.summary and "[practice server]" in described.summary
+    assert described.objects == [] and described.setting == "Unknown"
+    assert described.text_content is None
+
+    class Size(BaseModel):
+        width: int
+        height: int
+        format: str
+
+    out = client.generate("gemma3", prompt="Measure it", images=[image],
+                          format=Size.model_json_schema())  # fmt: skip
+    assert Size.model_validate_json(out.response) == Size(width=40, height=30, format="PNG")
+    plain = client.generate("gemma3", prompt="What is it?", images=[image], format="json")
+    assert '"width": 40' in plain.response
+
+
+def test_create_from_a_missing_base_pulls_it_first(client):
+    statuses = [p.status for p in client.create(model="mine", from_="gemma3:1b", stream=True)]
+    assert statuses[0] == "pulling manifest"
+    assert any(s.startswith("pulling ") and s != "pulling manifest" for s in statuses)
+    first_layer = next(i for i, s in enumerate(statuses) if s.startswith("using existing layer"))
+    assert statuses.index("verifying sha256 digest") < first_layer
+    assert statuses[-1] == "success"
+    listed = {m.model for m in client.list().models}
+    assert {"gemma3:1b", "mine:latest"} <= listed
+
+
+def test_create_from_a_base_that_cannot_be_pulled(client):
+    with pytest.raises(ollama.ResponseError) as err:
+        client.create(model="mine", from_="no-such-base:7b")
+    assert err.value.status_code == 500
+    assert err.value.error == "pull model manifest: file does not exist"
+    with pytest.raises(ollama.ResponseError, match="file does not exist"):
+        for _ in client.create(model="mine", from_="no-such-base:7b", stream=True):
+            pass
+
+
+def test_push_of_a_missing_model_is_500_with_ollamas_text(client):
+    with pytest.raises(ollama.ResponseError) as err:
+        client.push("me/nothing-here")
+    assert err.value.status_code == 500
+    assert err.value.error == (
+        "open /root/.ollama/models/manifests/registry.ollama.ai/me/nothing-here/latest: "
+        "no such file or directory"
+    )
+
+
+def test_non_streamed_reply_takes_the_time_its_metrics_claim():
+    import time
+
+    with PracticeServer(port=0, speed=60) as srv:
+        client = ollama.Client(host=srv.url)
+        start = time.monotonic()
+        reply = client.generate("llama3.1", prompt="Count to 40", stream=False)
+        wall = time.monotonic() - start
+        claimed = reply.total_duration / 1e9
+        assert claimed > 0.6  # 40 numbers at 60 tokens a second, plus loading
+        assert wall >= claimed * 0.95
+        assert wall < claimed + 5  # generous: a busy machine is slow, never fast
+
+
+def test_think_levels_change_the_amount_of_thinking(client):
+    client.pull("gpt-oss:20b")
+    sizes = {}
+    for level in ("low", "medium", "high"):
+        reply = client.chat("gpt-oss:20b", messages=[{"role": "user", "content": "Why?"}],
+                            think=level)  # fmt: skip
+        sizes[level] = len(reply.message.thinking)
+    assert sizes["low"] < sizes["medium"] < sizes["high"]

@@ -229,17 +229,72 @@ def fill_in_middle(prefix: str, suffix: str) -> str:
     )
 
 
-def thinking_for(prompt: str) -> str:
+def think_level(think: object) -> str:
+    """The amount of thinking a `think` value asks for: unset or true is "medium"."""
+    return think if think in ("low", "medium", "high", "max") else "medium"
+
+
+_MORE_EN = (
+    " To be careful I check the question again: which words matter, what a short answer must "
+    "say, and whether anything in it is ambiguous.",
+    " Then I compare the answer with the question once more, look for a simpler way to say it, "
+    "and make sure it states plainly that it comes from the practice server.",
+)
+_MORE_ZH = (
+    "为了稳妥，我再读一遍问题：哪些词是关键，简短的回答必须说什么，有没有含糊的地方。",
+    "然后我把回答和问题再对照一次，看能不能说得更简单，并且说明这是练习服务器的回答。",
+)
+
+
+def thinking_for(prompt: str, level: str = "medium") -> str:
+    """The practice "reasoning" for a prompt; "low" thinks less, "high" and "max" more."""
     short = prompt.strip().replace("\n", " ")[:80]
-    if is_chinese(prompt):
-        return (
+    zh = is_chinese(prompt)
+    if zh:
+        text = (
             f"用户问的是：“{short}”。我是练习服务器，没有真正的推理能力，"
             "所以我在答案本里查找，然后给出简短的回答。"
         )
-    return (
-        f"The user asks: “{short}”. I am the practice server and cannot really reason, so I "
-        "look the question up in my answer book and keep the answer short."
-    )
+        low = f"用户问：“{short}”。查答案本，简短回答。"
+    else:
+        text = (
+            f"The user asks: “{short}”. I am the practice server and cannot really reason, so I "
+            "look the question up in my answer book and keep the answer short."
+        )
+        low = f"The user asks: “{short}”. Look it up in the answer book; answer briefly."
+    more = _MORE_ZH if zh else _MORE_EN
+    if level == "low":
+        return low
+    if level == "high":
+        return text + more[0]
+    if level == "max":
+        return text + more[0] + more[1]
+    return text
+
+
+def thinking_for_tools(prompt: str, calls: list[dict], level: str = "medium") -> str:
+    """What a thinking model "thinks" on a tool turn: which tools it calls, or that it can
+    answer from the results it has."""
+    short = prompt.strip().replace("\n", " ")[:80]
+    zh = is_chinese(prompt)
+    names = list(dict.fromkeys(c["function"]["name"] for c in calls))
+    if zh:
+        text = f"用户问的是：“{short}”。"
+        text += (
+            f"我需要调用 {'、'.join(names)} 来得到答案。"
+            if names
+            else "工具结果已经齐了，可以回答了。"
+        )
+    else:
+        text = f"The user asks: “{short}”. "
+        text += (
+            f"I need to call {', '.join(names)} to answer."
+            if names
+            else "I have the tool results I need, so I can answer now."
+        )
+    if level in ("high", "max"):
+        text += (_MORE_ZH if zh else _MORE_EN)[0]
+    return text
 
 
 def limit(text: str, options: dict | None) -> tuple[list[str], str]:
