@@ -143,3 +143,39 @@ def test_think_levels_change_the_amount_of_thinking(client):
                             think=level)  # fmt: skip
         sizes[level] = len(reply.message.thinking)
     assert sizes["low"] < sizes["medium"] < sizes["high"]
+
+
+def test_arithmetic_only_when_the_prompt_asks_for_it(client):
+    rag = (
+        "Use this context to answer. Context: report 437 - 48 says the sky is blue because of "
+        "Rayleigh scattering. Question: why is the sky blue?"
+    )
+    answer = client.generate("llama3.1", prompt=rag).response
+    assert "389" not in answer and " = " not in answer
+    asked = client.generate("llama3.1", prompt="What is 437 - 48?").response
+    assert "437 - 48 = 389" in asked
+    chained = client.generate("llama3.1", prompt="What is (11434+12341)*412?").response
+    assert "= 9795300" in chained
+    zh = client.generate("llama3.1", prompt="3加5等于多少？").response
+    assert "3 + 5 = 8" in zh
+    assert "=" not in client.generate("llama3.1", prompt="Summarise doc-2024-05-01").response
+
+
+def test_json_mode_uses_the_field_names_the_prompt_gives(client):
+    import json
+
+    zh = client.generate("llama3.1", prompt="请用JSON格式告诉我中国的首都和人口", format="json")
+    data = json.loads(zh.response)
+    assert list(data) == ["首都", "人口"]
+    assert data["首都"] == "北京" and isinstance(data["人口"], int)
+    en = client.chat(
+        "llama3.1",
+        messages=[{"role": "user", "content": "Reply in JSON with the fields name, age and "
+                   "city for a student called Ada."}],
+        format="json",
+    )  # fmt: skip
+    data = json.loads(en.message.content)
+    assert list(data) == ["name", "age", "city"] and data["name"] == "Ada"
+    plain = json.loads(client.generate("llama3.1", prompt="Why is the sky blue?",
+                                       format="json").response)  # fmt: skip
+    assert "answer" in plain  # no fields named: the usual labelled object

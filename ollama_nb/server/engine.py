@@ -98,27 +98,88 @@ _OPS = {
 }
 
 
-def evaluate(prompt: str) -> int | float | None:
-    """The value of the first "a op b" in the prompt (None without one, or for a / 0)."""
-    match = _ARITH.search(prompt)
-    if not match:
-        return None
-    a, op, b = float(match[1]), _OPS[match[2].lower()], float(match[3])
-    if op == "/" and b == 0:
-        return None
-    value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0}[op]
+_CUE_BEFORE = re.compile(
+    r"(?:what(?:'s| is| are| does)|how much|how many|calculate|compute|evaluate|solve|"
+    r"work out|add|subtract|multiply|divide|计算|算一下|算算|求|请问)[^\w]*$",
+    re.IGNORECASE,
+)
+_CUE_AFTER = re.compile(r"\s*(?:=|\?|？|等于|是多少|equals?\b|\bis what\b)", re.IGNORECASE)
+_ID_BEFORE = re.compile(r"[A-Za-z0-9_#/:.\-]$")
+_ID_AFTER = re.compile(r"[A-Za-z0-9_/\-]")
+_EXPRESSION = re.compile(r"[\d(][\d\s.+\-*/×÷()]*[\d)]")
+
+
+def _asked(prompt: str) -> tuple[str, int | float | None] | None:
+    """The arithmetic the prompt really asks for, as (expression, value); None without one.
+
+    Digits in an id, a date or a document ("doc 437-48", "2024-05-01") are not a sum: an
+    expression counts only when the prompt is little more than it, or a question word comes
+    right before it ("what is", "calculate", "计算") or "=", "?", "等于" right after.
+    """
+    for match in _ARITH.finditer(prompt):
+        before = prompt[max(0, match.start() - 40) : match.start()]
+        after = prompt[match.end() : match.end() + 12]
+        if _ID_BEFORE.search(before) or _ID_AFTER.match(after):
+            continue
+        rest = (prompt[: match.start()] + prompt[match.end() :]).strip(" ?？.。!！()")
+        if not (_CUE_BEFORE.search(before) or _CUE_AFTER.match(after) or not rest):
+            continue
+        whole = _whole_expression(prompt, match)
+        if whole:
+            return whole
+        a, op, b = float(match[1]), _OPS[match[2].lower()], float(match[3])
+        if op == "/" and b == 0:
+            return f"{match[1]} / {match[3]}", None
+        value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0}[op]
+        return f"{match[1]} {op} {match[3]}", _tidy(value)
+    return None
+
+
+def _tidy(value: float) -> int | float:
     return int(value) if value == int(value) else round(value, 6)
 
 
+def _whole_expression(prompt: str, match: re.Match) -> tuple[str, int | float | None] | None:
+    """ "(11434+12341)*412" as a whole, when the match is part of a longer symbol expression."""
+    import ast
+
+    for run in _EXPRESSION.finditer(prompt):
+        if not (run.start() <= match.start() and match.end() <= run.end() + 1):
+            continue
+        text = run.group().strip().replace("×", "*").replace("÷", "/")
+        if sum(text.count(op) for op in "+-*/") < 2 or len(text) > 200:
+            return None
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            return None
+        allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Add, ast.Sub,
+                   ast.Mult, ast.Div, ast.USub)  # fmt: skip
+        if not all(isinstance(node, allowed) for node in ast.walk(tree)):
+            return None
+        try:
+            value = eval(compile(tree, "<arithmetic>", "eval"), {"__builtins__": {}})  # noqa: S307
+        except ZeroDivisionError:
+            return ast.unparse(tree), None
+        if not isinstance(value, (int, float)) or abs(value) > 1e15:
+            return None
+        return ast.unparse(tree), _tidy(value)
+    return None
+
+
+def evaluate(prompt: str) -> int | float | None:
+    """The value of the arithmetic the prompt asks for (None without any, or for a / 0)."""
+    found = _asked(prompt)
+    return found[1] if found else None
+
+
 def _arithmetic(prompt: str, chinese: bool) -> str | None:
-    match = _ARITH.search(prompt)
-    if not match:
+    found = _asked(prompt)
+    if not found:
         return None
-    op = _OPS[match[2].lower()]
-    shown = evaluate(prompt)
+    expr, shown = found
     if shown is None:
         return "不能除以零。" if chinese else "You cannot divide by zero."
-    expr = f"{match[1]} {op} {match[3]}"
     return f"{expr} = {shown}。" if chinese else f"{expr} = {shown}."
 
 

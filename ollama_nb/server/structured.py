@@ -362,7 +362,18 @@ class _Ctx:
 
 
 # -- what a field name asks for -----------------------------------------------------------------
+_ZH_HINTS = {
+    "首都": "capital", "人口": "population", "城市": "city", "国家": "country", "名字": "name",
+    "姓名": "name", "名称": "name", "年龄": "age", "语言": "language", "颜色": "color",
+    "描述": "description", "简介": "summary", "说明": "description", "年份": "year",
+    "价格": "price", "温度": "temperature", "货币": "currency", "邮箱": "email", "电话": "phone",
+    "日期": "date", "标题": "title", "作者": "author", "答案": "answer", "原因": "reason",
+    "主题": "topic", "类别": "category", "分类": "category", "地址": "address", "网址": "url",
+}  # fmt: skip
+
+
 def _tokens(hint: str) -> frozenset[str]:
+    hint = " ".join([hint or "", *(en for zh, en in _ZH_HINTS.items() if zh in (hint or ""))])
     parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", re.sub(r"[_\-\s]+", " ", hint or ""))
     low = [p.lower() for p in parts]
     return frozenset(low + [w[:-1] for w in low if len(w) > 3 and w.endswith("s")])
@@ -558,6 +569,11 @@ _POOLED = frozenset(("person", "city", "capital", "country", "language", "color"
 
 
 def _json_mode(prompt: str, seed: Any) -> dict:
+    from .promptfields import field_names, value_schema
+
+    names = field_names(prompt)
+    if names:  # "reply in JSON with name, age and city": exactly those keys
+        return generate_value(value_schema(names), prompt, seed)
     ctx = _Ctx(prompt, seed)
     return {
         "answer": _sentence(ctx),
