@@ -9,8 +9,8 @@ capitalised words from the prompt are reused where they fit. The same (schema, p
 always gives the same text, so stored notebook outputs stay valid.
 
 Each schema is compiled once into a tree of small closures (a "plan") and cached, because
-tutorials send the same schema again and again and the server must stay fast. Only the standard
-library is used.
+tutorials send the same schema again and again and the server must stay fast. Whether a value
+fits a schema is checked by the `jsonschema` library (:mod:`schemacheck`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
+
+from .schemacheck import fits, pattern_ok
 
 try:  # Python 3.11+
     import re._parser as _sre
@@ -95,55 +97,6 @@ def resolve(schema: Any, root: dict) -> Any:
             return flat
         schema = flat
     return schema
-
-
-def fits(value: Any, schema: Any, root: dict | None = None, _depth: int = 0) -> bool:
-    """A light validator for the keywords this module generates (not a full JSON Schema).
-
-    Used to check defaults, prompt-derived values and ``oneOf`` exclusivity at run time, where
-    only the standard library is available.
-    """
-    if _depth > 30 or schema is True or schema == {}:
-        return True
-    if schema is False:
-        return False
-    if not isinstance(schema, dict):
-        return True
-    root = schema if root is None else root
-    if "$ref" in schema:
-        try:
-            target = _Compiler(root).lookup(schema["$ref"])
-        except ValueError:
-            return False
-        if not fits(value, target, root, _depth + 1):
-            return False
-    if "const" in schema and not _same(value, schema["const"]):
-        return False
-    enum = schema.get("enum")
-    if isinstance(enum, list) and not any(_same(value, e) for e in enum):
-        return False
-    types = schema.get("type")
-    types = [types] if isinstance(types, str) else types
-    if isinstance(types, list) and not any(_is_type(value, t) for t in types):
-        return False
-    if _is_type(value, "number") and not _number_ok(
-        value, _bounds(schema), schema.get("multipleOf")
-    ):
-        return False
-    if isinstance(value, str) and not _string_ok(value, schema):
-        return False
-    if isinstance(value, list) and not _array_ok(value, schema, root, _depth):
-        return False
-    if isinstance(value, dict) and not _object_ok(value, schema, root, _depth):
-        return False
-    all_of, any_of, one_of = (schema.get(k) for k in ("allOf", "anyOf", "oneOf"))
-    if isinstance(all_of, list) and not all(fits(value, s, root, _depth + 1) for s in all_of):
-        return False
-    if isinstance(any_of, list) and not any(fits(value, s, root, _depth + 1) for s in any_of):
-        return False
-    if isinstance(one_of, list) and sum(fits(value, s, root, _depth + 1) for s in one_of) != 1:
-        return False
-    return not ("not" in schema and fits(value, schema["not"], root, _depth + 1))
 
 
 # -- the prompt ---------------------------------------------------------------------------------
@@ -1157,7 +1110,7 @@ _PATTERN_SAMPLES = ("example", "ABC-123", "abc123", "2024-01-01", "learner@examp
 
 def _match_pattern(ctx: _Ctx, first: str, regex: Any, parsed: Any, lo: int, hi: Any) -> str:
     def ok(c: str) -> bool:
-        return lo <= len(c) and (hi is None or len(c) <= hi) and regex.search(c) is not None
+        return lo <= len(c) and (hi is None or len(c) <= hi) and pattern_ok(regex.pattern, c)
 
     p = ctx.p
     for cand in (first, _fit_length(first, lo, hi), *p.quoted, *p.proper, *_PATTERN_SAMPLES):
@@ -1278,50 +1231,3 @@ def _same(a: Any, b: Any) -> bool:
     if _is_type(a, "number") and _is_type(b, "number"):
         return a == b
     return type(a) is type(b) and a == b
-
-
-def _string_ok(value: str, s: dict) -> bool:
-    lo, hi = s.get("minLength"), s.get("maxLength")
-    if isinstance(lo, int) and len(value) < lo or isinstance(hi, int) and len(value) > hi:
-        return False
-    pattern = s.get("pattern")
-    if isinstance(pattern, str):
-        try:
-            return re.search(pattern, value) is not None
-        except re.error:
-            return True
-    return True
-
-
-def _array_ok(value: list, s: dict, root: dict, depth: int) -> bool:
-    """minItems/maxItems/uniqueItems and each item (prefixItems, then items)."""
-    lo, hi = s.get("minItems"), s.get("maxItems")
-    if isinstance(lo, int) and len(value) < lo or isinstance(hi, int) and len(value) > hi:
-        return False
-    if s.get("uniqueItems") is True:
-        if any(_same(x, y) for i, x in enumerate(value) for y in value[i + 1 :]):
-            return False
-    prefix = s.get("prefixItems") or []
-    items = s.get("items", True)
-    if isinstance(items, list):
-        prefix, items = items, s.get("additionalItems", True)
-    prefix = prefix if isinstance(prefix, list) else []
-    for i, item in enumerate(value):
-        sub = prefix[i] if i < len(prefix) else items
-        if not fits(item, sub, root, depth + 1):
-            return False
-    return True
-
-
-def _object_ok(value: dict, s: dict, root: dict, depth: int) -> bool:
-    required = s.get("required")
-    required = required if isinstance(required, list) else []
-    if any(isinstance(r, str) and r not in value for r in required):
-        return False
-    props = s.get("properties") or {}
-    extra = s.get("additionalProperties", True)
-    for key, item in value.items():
-        sub = props.get(key, extra) if isinstance(props, dict) else extra
-        if not fits(item, sub, root, depth + 1):
-            return False
-    return True
