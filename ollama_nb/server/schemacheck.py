@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 __all__ = ["fits", "pattern_ok", "safe_length"]
 
 _UNBOUNDED = 20  # a repeat allowing more than this many counts as unbounded
+_SINGLE = (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN)
 _REPEATS = tuple(
     op for op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)) if op
 )
@@ -43,15 +44,17 @@ def _compiled(pattern: str) -> tuple[re.Pattern | None, int]:
     except (re.error, RecursionError, OverflowError, ValueError):
         return None, 0
     repeats, nested = _shape(parsed, 0)
-    if repeats == 0 and not nested:
-        return regex, 4096
-    if repeats <= 2 and not nested:
-        return regex, 256
-    return regex, 24
+    # unbounded repeats one after another cost about len**repeats steps, repeats inside
+    # repeats (or alternatives inside a repeat) about 2**len: keep either near a million
+    limit = 4096 if repeats <= 1 else max(4, min(4096, int(10 ** (6 / repeats))))
+    if nested:
+        limit = min(limit, 20)
+    return regex, limit
 
 
 def _shape(parsed: Any, depth: int) -> tuple[int, bool]:
-    """(unbounded repeats, whether one sits inside another) of a parsed regex."""
+    """(unbounded repeats, whether a repeat holds more than one plain character: a group,
+    alternatives or another repeat, which can backtrack exponentially) of a parsed regex."""
     if depth > 50:
         return 99, True
     count, nested = 0, False
@@ -60,8 +63,9 @@ def _shape(parsed: Any, depth: int) -> tuple[int, bool]:
             low, high, body = av
             inner, inner_nested = _shape(body, depth + 1)
             unbounded = high is _sre.MAXREPEAT or high > _UNBOUNDED
+            simple = len(body) == 1 and body[0][0] in _SINGLE
             count += inner + (1 if unbounded else 0)
-            nested = nested or inner_nested or (unbounded and inner > 0)
+            nested = nested or inner_nested or (unbounded and not simple)
         elif op is _sre.SUBPATTERN:
             inner, inner_nested = _shape(av[-1], depth + 1)
             count, nested = count + inner, nested or inner_nested
@@ -69,7 +73,7 @@ def _shape(parsed: Any, depth: int) -> tuple[int, bool]:
             for branch in av[1]:
                 inner, inner_nested = _shape(branch, depth + 1)
                 count, nested = count + inner, nested or inner_nested
-        elif op is _sre.GROUPREF:
+        elif op in (_sre.GROUPREF, getattr(_sre, "GROUPREF_EXISTS", None)):
             nested = True  # backreferences: treat as dangerous
     return count, nested
 

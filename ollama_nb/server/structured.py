@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from . import schemalimits
 from .schemacheck import fits, pattern_ok
 
 try:  # Python 3.11+
@@ -67,6 +68,7 @@ def generate_value(schema: dict, prompt: str = "", seed: int = 0) -> Any:
     """The Python value behind :func:`generate` for a schema (also used for tool arguments)."""
     if not isinstance(schema, dict):
         raise ValueError(_FORMAT_ERROR)
+    schemalimits.check(schema)
     try:
         return _plan(schema)(_Ctx(prompt or "", seed))
     except (TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
@@ -278,7 +280,7 @@ def _scan_words(prompt: str) -> tuple[list[str], list[str], list[str], list[str]
 class _Ctx:
     """Per-reply state: the prompt, a seeded RNG and cursors into the prompt's pools."""
 
-    __slots__ = ("p", "rng", "cursor", "used")
+    __slots__ = ("p", "rng", "cursor", "used", "budget")
 
     def __init__(self, prompt: str, seed: Any) -> None:
         self.p = _analyse(prompt)
@@ -286,6 +288,7 @@ class _Ctx:
         self.rng = random.Random(int.from_bytes(digest, "big"))
         self.cursor: dict[Any, int] = {}
         self.used: set[int] = set()
+        self.budget = schemalimits.Budget()
 
     def bump(self, key: Any) -> int:
         """How many times ``key`` was asked for before (0 the first time)."""
@@ -810,11 +813,23 @@ class _Compiler:
                 regex, parsed = re.compile(pattern), _sre.parse(pattern)
             except (re.error, TypeError, ValueError, OverflowError, RecursionError):
                 regex = None  # not a Python regex: leave it to luck rather than fail the request
+            if regex is not None and _regex_min_length(parsed, 0) > schemalimits.MAX_LENGTH:
+                raise schemalimits.too_big(
+                    f"the pattern asks for more than {schemalimits.MAX_LENGTH} characters"
+                )
         if regex is None:
-            return _tag(lambda ctx: _fit_length(make(ctx), lo, hi), pool=kind)
+
+            def plain(ctx: _Ctx) -> str:
+                text = _fit_length(make(ctx), lo, hi)
+                ctx.budget.text(len(text))
+                return text
+
+            return _tag(plain, pool=kind)
 
         def gen(ctx: _Ctx) -> str:
-            return _match_pattern(ctx, make(ctx), regex, parsed, lo, hi)
+            text = _match_pattern(ctx, make(ctx), regex, parsed, lo, hi)
+            ctx.budget.text(len(text))
+            return text
 
         return gen
 
@@ -874,6 +889,7 @@ class _Compiler:
                 want = max(lo, want if hi is None else min(hi, want))
             tries = 0
             while len(out) < want and tries < want + 20:
+                ctx.budget.value()
                 value = rest(ctx)
                 tries += 1
                 if unique:
@@ -1123,6 +1139,25 @@ def _match_pattern(ctx: _Ctx, first: str, regex: Any, parsed: Any, lo: int, hi: 
             if ok(cand):
                 return cand
     return made
+
+
+def _regex_min_length(parsed: Any, depth: int) -> int:
+    """The fewest characters a parsed regex matches (capped), to refuse a{100000000}."""
+    if depth > 50:
+        return 0
+    total = 0
+    for op, av in parsed:
+        if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
+            total += 1
+        elif op is _sre.BRANCH:
+            total += min((_regex_min_length(b, depth + 1) for b in av[1]), default=0)
+        elif op is _sre.SUBPATTERN:
+            total += _regex_min_length(av[-1], depth + 1)
+        elif op in _REPEATS:
+            total += av[0] * _regex_min_length(av[2], depth + 1)
+        if total > 10**9:
+            return total
+    return total
 
 
 def _from_regex(parsed: Any, rng: random.Random, mode: int, groups: dict) -> str:
