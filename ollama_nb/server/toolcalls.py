@@ -14,7 +14,9 @@ import json
 import re
 from typing import Any
 
-from .structured import _analyse, fits, generate_value, resolve
+from .promptpools import _analyse
+from .schemacheck import fits
+from .structured import generate_value, resolve
 
 __all__ = [
     "MARKER",

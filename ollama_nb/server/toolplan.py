@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import toolcalls
-from .structured import fits
+from .schemacheck import fits
 
 __all__ = ["Plan", "plan"]
 
