@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 
-from . import engine, imagefacts, structured, toolplan, vision
+from . import engine, imagefacts, pose, structured, toolplan, vision
 from .app import Base, ndjson_line, wants_stream
 from .store import Model, now_iso
 from .validate import (
@@ -168,6 +168,7 @@ class Chat(Completion):
             reply = self.reply_for(
                 model, prompt, system, users[:-1], options, body.get("format"), think, images
             )
+        reply = pose.unlabel(self.state, reply)
         content_tokens, reason = engine.limit(reply.content, options)
         thinking_tokens = engine.tokenize(reply.thinking)
         prompt_tokens = sum(engine.count_tokens(m.get("content") or "") + 4 for m in messages)
@@ -297,6 +298,7 @@ class Generate(Completion):
             reply = self.reply_for(
                 model, prompt, system, [], options, body.get("format"), think, images
             )
+        reply = pose.unlabel(self.state, reply)
         tokens, reason = engine.limit(reply.content, options)
         thinking = engine.tokenize(reply.thinking)
         prompt_tokens = engine.count_tokens(prompt) + engine.count_tokens(system) + 4
