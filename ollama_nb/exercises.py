@@ -196,6 +196,10 @@ def _number(answer: Any) -> float:
 )
 def _check_00_1(answer: Any) -> str:
     text = _reply_text(answer)
+    if text.strip().rstrip("?？").lower() == "what is ollama":
+        raise NotYet("that is the question; answer should be the model's reply to it.")
+    if "ollama" not in text.lower():
+        raise NotYet("the reply does not mention Ollama: did you ask 'What is Ollama?'?")
     return f"that is the reply's text ({len(text)} characters)."
 
 
@@ -796,12 +800,31 @@ def _check_07_1(answer: Any) -> str:
                            tools=[multiply_two_numbers])
     answer = response.message.content
     ''',
+    given=("messages",),
 )
-def _check_07_2(answer: Any) -> str:
+def _check_07_2(answer: Any, messages: Any = None) -> str:
     text = _reply_text(answer, "the final reply's text")
-    if "42" not in text:
-        raise NotYet("the final reply does not say 42: did you send the tool's result back?")
+    if not isinstance(messages, list):
+        raise NotYet("pass your conversation too: check('07.2', answer, messages=messages).")
+    asked = [
+        call.function.name if hasattr(call, "function") else call["function"]["name"]
+        for m in messages
+        if _field(m, "role") == "assistant"
+        for call in _field(m, "tool_calls") or []
+    ]
+    results = [str(_field(m, "content")) for m in messages if _field(m, "role") == "tool"]
+    if not asked:
+        raise NotYet("messages holds no tool call: append response.message after the first chat.")
+    if not any(r.strip() == "42" for r in results):
+        raise NotYet("messages holds no tool result of 42: run the tool and append its result.")
+    if not re.search(r"\b42\b|forty[- ]two|四十二", text, re.IGNORECASE):
+        raise NotYet("the final reply does not say 42: chat again after the tool result.")
     return "the model asked for the tool, you ran it, and it answered with the result."
+
+
+def _field(item: Any, name: str) -> Any:
+    """A message field, whether the message is a dict or the library's Message."""
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
 
 
 # -- 08 structured outputs --------------------------------------------------------------------
@@ -838,8 +861,9 @@ def _check_08_1(answer: Any) -> str:
 
 @exercise(
     "08.2",
-    "Ask for a city as a City object: format=City.model_json_schema(), then "
-    "City.model_validate_json(...). Put the City in answer.",
+    "Ask for Paris (capital of France, 2102650 inhabitants) as a City object: "
+    "format=City.model_json_schema(), then City.model_validate_json(...). Put the City in "
+    "answer.",
     "Pass the schema as format=, then validate response.message.content.",
     """
     from pydantic import BaseModel
@@ -873,6 +897,10 @@ def _check_08_2(answer: Any) -> str:
         raise NotYet(f"the object has no {', '.join(missing)}.")
     if not isinstance(answer.population, int):
         raise NotYet("population should be an int.")
+    if not str(answer.name).strip() or "france" not in str(answer.country).lower():
+        raise NotYet(f"that City is {answer.name!r}, {answer.country!r}: ask about Paris, France.")
+    if not _close(answer.population, 2_102_650, rel=0.05):
+        raise NotYet(f"population {answer.population} is not the 2102650 the question gave.")
     return f"a validated {type(answer).__name__}: {answer.name}, {answer.country}."
 
 
