@@ -910,7 +910,7 @@ def _check_08_2(answer: Any) -> str:
     "Ask the thinking model 'What is 3 plus 5?' with think=True; put the thinking text in answer.",
     "The thinking is in response.message.thinking, separate from .content.",
     """
-    response = ollama.chat(model='qwen3:0.6b', think=True, messages=[
+    response = ollama.chat(model=ollama_nb.THINK_MODEL, think=True, messages=[
         {'role': 'user', 'content': 'What is 3 plus 5?'},
     ])
     answer = response.message.thinking
@@ -929,7 +929,7 @@ def _check_09_1(answer: Any) -> str:
     "Put the file path in the user message: {'role': 'user', 'content': ..., 'images': "
     "['images/shapes.png']}.",
     """
-    response = ollama.chat(model='llava', messages=[
+    response = ollama.chat(model=ollama_nb.VISION_MODEL, messages=[
         {'role': 'user', 'content': 'What is in this picture?',
          'images': ['images/shapes.png']},
     ])
