@@ -22,8 +22,10 @@ The model is loaded on the first request, once per process, so the server starts
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -147,11 +149,18 @@ class _Encoder:
         by_length: dict[int, list[int]] = {}
         for index, row in enumerate(ids):
             by_length.setdefault(len(row), []).append(index)
+        jobs = []
         for length, members in sorted(by_length.items()):
             step = max(1, _TOKEN_BUDGET // length)
-            for at in range(0, len(members), step):
-                chosen = members[at : at + step]
-                out[chosen] = self._encode_same_length([ids[i] for i in chosen], length)
+            jobs += [(members[at : at + step], length) for at in range(0, len(members), step)]
+
+        def run(job: tuple[list[int], int]) -> np.ndarray:
+            return self._encode_same_length([ids[i] for i in job[0]], job[1])
+
+        # numpy lets go of the GIL in its matrix products: big batches use the cores there are
+        done = _pool().map(run, jobs) if len(jobs) > 1 else map(run, jobs)
+        for (chosen, _length), vectors in zip(jobs, done):
+            out[chosen] = vectors
         return out
 
     def _encode_same_length(self, ids: list[list[int]], length: int) -> np.ndarray:
@@ -189,6 +198,13 @@ class _Encoder:
         y1 = np.maximum(mean @ self.p1 + y0 @ self.d1, 0)
         y2 = np.maximum(y1 @ self.d2, 0)
         return np.tanh(y1 @ self.p3 + y2 @ self.d3)
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(
+        max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="embed"
+    )
 
 
 def _model() -> _Encoder:
