@@ -128,3 +128,13 @@ def test_dimensions_and_truncate_as_before(client):
         client.embed(model="nomic-embed-text", input="word " * 3000, truncate=False)
     assert err.value.status_code == 400
     assert client.embed(model="nomic-embed-text", input="word " * 3000).embeddings
+
+
+def test_without_the_encoder_the_server_still_answers(client, monkeypatch, capsys):
+    monkeypatch.setattr(semantic, "available", lambda: False)
+    monkeypatch.setattr(semantic, "_warned", False)
+    vectors = client.embed(model="nomic-embed-text", input=["The sky is blue", "Cats"])
+    assert [len(v) for v in vectors.embeddings] == [768, 768]
+    assert vectors.embeddings == semantic.vectors(["The sky is blue", "Cats"], 768)
+    assert vectors.embeddings[0] == engine.embeddings(["The sky is blue"], 768)[0]
+    assert "do not carry meaning" in capsys.readouterr().err
