@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .connection import fallback_port, normalise_host, probe, start_practice_server
-from .i18n import Messages
+from .i18n import Messages, from_locale
 
 _ = Messages(
     {
@@ -37,6 +37,17 @@ _ = Messages(
 )
 
 
+def first_notebook(root: Path) -> str:
+    """The learner's first lesson, relative to `root`: the edition in their language if it
+    exists (OLLAMA_NB_LANG, else the locale), else the English one."""
+    lang = from_locale()
+    return next(
+        f"{edition}/00_start_here.ipynb"
+        for edition in (lang, "en")
+        if (root / edition / "00_start_here.ipynb").is_file()
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     url = normalise_host(os.environ.get("OLLAMA_HOST"))
@@ -54,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])),
     }
     notebooks = Path(__file__).resolve().parent.parent / "notebooks"
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}", *args]
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}"]
+    cmd += [f"--LabApp.default_url=/lab/tree/{first_notebook(notebooks)}", *args]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     try:
