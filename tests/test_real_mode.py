@@ -15,8 +15,6 @@ import pytest
 from real_mode import NOTEBOOKS, SETUPS, run_all
 
 NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
-# 04 belongs to the embed branch, which makes it honest on a real Ollama; until it lands, the
-# tutorial's embed cell names llama3.1 and fails where llama3.1 is not installed.
 PENDING: dict[str, str] = {}  # notebook -> why it is expected to fail for now (none)
 
 
