@@ -450,6 +450,35 @@ def _todo(root: Path) -> str:
     return "\n".join(out)
 
 
+def rekey(name: str, root: Path = ROOT) -> list[tuple[str, str]]:
+    """Move translations to new cell ids when the English cells were re-created with new ids but
+    the same text: an entry whose id is gone and whose hash equals the hash of an untranslated
+    English cell of the same kind takes that cell's id. Returns the (old, new) ids."""
+    entries = load_translations(name, root)
+    cells = content_cells(read(root / "en" / f"{name}.ipynb"))
+    ids = {c.get("id") for c in cells}
+    free: dict[tuple[str, str], str] = {}
+    for cell in cells:
+        key = "code" if cell.cell_type == "code" else "zh"
+        if key not in entries.get(cell.get("id"), {}):
+            free.setdefault((key, source_hash(cell.source)), cell.get("id"))
+    moves = []
+    for old_id, entry in entries.items():
+        key = "code" if "code" in entry else "zh"
+        new_id = free.pop((key, str(entry.get("hash"))), None)
+        if old_id not in ids and new_id is not None:
+            moves.append((old_id, new_id))
+    if moves:
+        path = translation_path(name, root)
+        text = path.read_text(encoding="utf-8")
+        for old_id, new_id in moves:
+            text = re.sub(
+                rf'^  "?{re.escape(old_id)}"?:\s*$', f'  "{new_id}":', text, count=1, flags=re.M
+            )
+        path.write_text(text, encoding="utf-8")
+    return moves
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ollama_nb.tools.editions",
@@ -457,15 +486,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "command",
-        choices=("build", "check", "todo", "stamp"),
+        choices=("build", "check", "todo", "stamp", "rekey"),
         help="build: write notebooks/zh and the navigation cells; check: list stale "
         "translations and unpaired cells; todo: print the stale cells' English and new hash; "
         "stamp NOTEBOOK [ID ...]: record today's English hash for cells you have re-translated "
-        "(no ID: the entries whose hash is 'new')",
+        "(no ID: the entries whose hash is 'new'); rekey NOTEBOOK: move translations to new "
+        "cell ids where the English was re-created with the same text",
     )
     parser.add_argument("args", nargs="*", help="for stamp: NOTEBOOK [ID ...]")
     parser.add_argument("--root", type=Path, default=ROOT, help="the notebooks folder")
     args = parser.parse_args(argv)
+    if args.command == "rekey":
+        if not args.args:
+            parser.error("rekey needs a notebook name, e.g. 04_embeddings")
+        moves = rekey(Path(args.args[0]).stem, args.root)
+        print("moved:", " ".join(f"{a}->{b}" for a, b in moves) or "nothing")
+        return 0
     if args.command == "stamp":
         if not args.args:
             parser.error("stamp needs a notebook name, e.g. 01_chat")
