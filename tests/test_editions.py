@@ -186,3 +186,16 @@ def test_build_keeps_outputs_of_unchanged_code_and_is_stable(scratch):
     top, bottom = again.cells[0], again.cells[-1]
     assert top.metadata[editions.NAV_KEY] == "top" and f"../en/{name}.ipynb" in top.source
     assert bottom.metadata[editions.NAV_KEY] == "bottom" and f"{LESSONS[1]}.ipynb" in bottom.source
+
+
+def test_rekey_follows_cells_that_only_changed_their_id(scratch):
+    name = LESSONS[0]
+    path = scratch / "en" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in editions.content_cells(nb) if c.cell_type == "markdown")
+    old_id, cell.id = cell.id, "renamed-cell"
+    nbformat.write(nb, path)
+    kinds = {(s.cell_id, s.kind) for s in editions.stale_translations(scratch)}
+    assert kinds == {("renamed-cell", "missing"), (old_id, "orphan")}
+    assert editions.rekey(name, scratch) == [(old_id, "renamed-cell")]
+    assert not editions.stale_translations(scratch)
