@@ -120,7 +120,8 @@ _CSS = (
     # The log scrolls as a whole; nothing inside it ever shrinks or scrolls on its own, so
     # every message keeps its full height however long the conversation grows.
     ".ollama-chat .chat-log { max-height: 520px; overflow-y: auto; overflow-x: hidden;"
-    " flex: 0 1 auto; padding-right: 4px; }"
+    " flex: 0 1 auto; padding: 2px 8px; margin: 4px 0;"
+    " border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 4px; }"
     ".ollama-chat .chat-log > *, .ollama-chat .chat-log .widget-box > * { flex: 0 0 auto; }"
     ".ollama-chat .chat-log .widget-box, .ollama-chat .chat-log .widget-html,"
     " .ollama-chat .chat-log .widget-html-content { overflow: visible; height: auto;"
