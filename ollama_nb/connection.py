@@ -60,7 +60,9 @@ def fallback_port(url: str) -> int:
     return parsed.port if local and parsed.port else 11434
 
 
-def start_practice_server(port: int = 11434, speed: float | None = None) -> str:
+def start_practice_server(
+    port: int = 11434, speed: float | None = None, faults: str | None = None
+) -> str:
     """Start `python -m ollama_nb.server` as a child process; returns its URL.
 
     A child process (not a thread) keeps the kernel's event loop and GIL free for the
@@ -79,6 +81,7 @@ def start_practice_server(port: int = 11434, speed: float | None = None) -> str:
             str(speed),
             "--exit-with-parent",
             str(os.getpid()),
+            *(["--faults", faults] if faults else []),
         ]
         proc = subprocess.Popen(
             cmd,

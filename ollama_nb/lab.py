@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     url = normalise_host(os.environ.get("OLLAMA_HOST"))
     server = probe(url)
     if server is None:
-        url = start_practice_server(port=fallback_port(url))
+        # Pulls take a watchable time (a few seconds to a minute by size), so Cancel can be tried.
+        url = start_practice_server(port=fallback_port(url), faults="pull-speed=50MB/s")
         print(f"No Ollama answered: started the practice server at {url} (canned answers).")
     else:
         kind = "practice server" if server.practice else f"Ollama {server.version}"
