@@ -157,7 +157,7 @@ async def test_reply_is_rendered_as_markdown_at_the_end(chat, srv):
     await w.send(SKY)
     reply = with_class(w, "chat-assistant")[0]
     body = reply.children[0].children  # one HTML widget once the reply is complete
-    assert len(body) == 1 and body[0].value.startswith("<p>")
+    assert len(body) == 1 and body[0].value.startswith('<div class="chat-md"><p>')
 
 
 async def test_thinking_is_shown_folded(chat, srv):
@@ -582,3 +582,25 @@ async def test_labels_follow_the_learner_language(chat, srv):
     finally:
         i18n.set_lang(None)
     assert chat(srv)._send_button.description == "Send"
+
+
+async def test_a_long_reply_ends_as_one_widget_with_every_word_once(chat, srv):
+    w = chat(srv)
+    reply = await w.send("Count to 3000")  # about 14,000 characters: several segments
+    assert len(reply) > 3 * w.segment_chars
+    [body] = with_class(w, "chat-assistant")[0].children[0].children
+    shown = html.unescape(re.sub(r"<[^>]+>", " ", body.value))
+    assert shown.split() == reply.split()
+
+
+def test_markdown_fast_path_agrees_with_mistune():
+    """Plain one-line text skips the parser: the HTML must be what mistune itself gives."""
+    import random
+
+    from ollama_nb.widgets.markdown import _MARKDOWN
+
+    alphabet = list("ab1 2.)(,;'\"?$%@/\u00a0\u3000中文é") + ["  ", "    ", "12. ", "3) "]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert markdown_to_html(text) == _MARKDOWN(text).strip(), repr(text)

@@ -223,7 +223,9 @@ class _Segments:
     Only the last (live) segment is ever updated. Once it holds `limit` characters it is
     frozen at a line or word break and the rest starts a new one, so an update re-sends at
     most about `limit` characters, however long the reply grows. A segment that starts inside
-    a code block is rendered with that block's opening fence, so code stays code.
+    a code block is rendered with that block's opening fence, so code stays code. Segments
+    are frozen at paragraph breaks when there is one, so the final rendering is the frozen
+    segments' HTML joined: Markdown is parsed once per segment, never the whole reply again.
     """
 
     def __init__(self, kit: _Kit, limit: int) -> None:
@@ -232,6 +234,7 @@ class _Segments:
         self.live: W.HTML | None = None
         self.live_text = ""
         self.fence = ""  # the opening ``` line when the live segment starts inside a code block
+        self.frozen: list[str] = []  # the HTML of each frozen segment
 
     def add(self, text: str) -> None:
         """Show `text` after what is there: one update, three when a segment is frozen."""
@@ -239,7 +242,8 @@ class _Segments:
         cut = _break_point(self.live_text, self.limit)
         if self.live is not None and cut:
             frozen, self.live_text = self.live_text[:cut], self.live_text[cut:]
-            self.live.value = _render_live(self.fence + frozen)
+            self.frozen.append(_render_live(self.fence + frozen))
+            self.live.value = self.frozen[-1]
             self.fence = _open_fence(self.fence + frozen)
             self.live = None
         if self.live is None:
@@ -248,8 +252,12 @@ class _Segments:
         else:
             self.live.value = _render_live(self.fence + self.live_text)
 
-    def finish(self, value: str) -> None:
-        """Replace the segments by one widget holding the final rendering (sent once)."""
+    def finish(self, rest_text: str = "") -> None:
+        """Replace the segments by one widget holding the final rendering (sent once):
+        the frozen segments' HTML and the live segment (with `rest_text`) rendered again."""
+        self.live_text += rest_text
+        tail = _render_live(self.fence + self.live_text) if self.live_text.strip() else ""
+        value = "".join(self.frozen) + tail
         first, *rest = self.box.children or (None,)
         if first is None:
             self.box.children = (self.kit.html(value),)
@@ -310,11 +318,13 @@ class _Turn:
         if self.thinking:
             if self.think_view is None:
                 self.flush()
-            self.think_view.finish(markdown_to_html("".join(self.thinking)))
+            self.think_view.finish("".join(self.thinking[self.thinking_shown :]))
+            self.thinking_shown = len(self.thinking)
+        rest = "".join(self.parts[self.shown :])
         # Keep the joined text as the only part, so later reads of reply_text cost nothing.
         self.parts[:] = [self.reply_text]
         self.shown = len(self.parts)
-        self.content.finish(markdown_to_html(self.parts[0]))
+        self.content.finish(rest)
 
     def stats(self, status: str) -> dict[str, Any]:
         """The figures line: server metrics from the final chunk, else measured ones."""

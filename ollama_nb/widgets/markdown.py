@@ -10,9 +10,11 @@ Links keep only http(s) and mailto addresses, and open in a new tab.
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 import mistune
+from mistune.util import escape
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -63,10 +65,21 @@ _MARKDOWN = mistune.create_markdown(
 )
 
 
+# One line with no character that can start or mark up anything in Markdown is a plain
+# paragraph: no parser needed. Much of a long reply is such text, so this keeps the streaming
+# cost near that of escaping it. (test_markdown_fast_path_agrees_with_mistune checks it.)
+_PLAIN = re.compile(r"[^\\`*_\[\]<>&#|~!\n\r\t=+:-]*")
+_NOT_PLAIN_START = re.compile(r" {4}|\s*\d{1,9}[.)](\s|$)")
+
+
 def markdown_to_html(text: str) -> str:
     """Render the Markdown chat models write; raw HTML in `text` comes out escaped."""
     if not text:
         return ""
+    if _PLAIN.fullmatch(text) and not _NOT_PLAIN_START.match(text):
+        stripped = text.strip(" ")
+        if stripped:
+            return "<p>" + escape(stripped) + "</p>"
     return _MARKDOWN(text).strip()
 
 
