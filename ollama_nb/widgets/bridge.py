@@ -15,7 +15,9 @@ root element (`root`, a CSS selector such as ".ollama-chat") and, inside it:
 - copies, on a click on an element with `data-copy`, the value of the `textarea.copy-text`
   in the nearest `.copy-scope`, then shows the button's `data-done` label for a moment;
 - sends every click on an element with `data-action` to Python as `{action, value}`, where the
-  handlers given to `on_action` receive it.
+  handlers given to `on_action` receive it;
+- counts down, every second, the cells with a `data-expires` time (seconds since the epoch),
+  so a countdown keeps ticking without a message from the kernel.
 
 It also counts the views on screen (`views`), so a widget can poll its server only while
 someone is looking at it.
@@ -68,6 +70,22 @@ function follow(log) {
   };
 }
 
+function pad(n) {
+  return String(n).padStart(2, "0");
+}
+
+function tickCountdowns(root) {
+  // Running models' "until" cells count down here, in the browser, every second.
+  const now = Date.now() / 1000;
+  for (const cell of root.querySelectorAll("[data-expires]")) {
+    const left = Math.floor(Number(cell.dataset.expires) - now);
+    if (!(left > 0) || left > 315360000) continue;  // unloading, or kept "forever"
+    const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+    const text = h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+    if (cell.textContent !== text) cell.textContent = text;
+  }
+}
+
 export default {
   render({ model, el }) {
     el.style.display = "none";
@@ -99,6 +117,8 @@ export default {
       root.addEventListener("click", onClick);
       undo.push(() => root.removeEventListener("click", onClick));
       for (const log of root.querySelectorAll(".follow-newest")) undo.push(follow(log));
+      const clock = setInterval(() => tickCountdowns(root), 1000);
+      undo.push(() => clearInterval(clock));
       model.send({ action: "_shown", value: "" });
     };
     attach();
