@@ -68,9 +68,10 @@ def test_pull_sort_details_and_delete_from_the_table(lab_page):
     expect(layer_bars.first).to_be_hidden()
     panel.locator(".models-layers").get_by_text("Layers (details)").click()
     expect(layer_bars.first).to_be_visible()
+    panel.locator(".models-layers").get_by_text("Layers (details)").click()
+    expect(layer_bars.first).to_be_hidden()
     expect(panel.locator("button.models-pull")).to_be_enabled()
     expect(panel.locator("button.models-cancel")).to_be_disabled()
-    lab_page.save_screenshot("models.png", panel)
 
     # A header click sorts (by size, smallest first); a second click reverses it.
     def names() -> list[str]:
@@ -90,6 +91,7 @@ def test_pull_sort_details_and_delete_from_the_table(lab_page):
     expect(details).to_contain_text("llama3.1:latest", timeout=30_000)
     expect(details).to_contain_text("capabilities")
     expect(table.locator('tr[data-model="llama3.1:latest"]')).to_have_class("selected")
+    lab_page.save_screenshot("models.png", panel)
 
     # The row's Delete asks first, next to the table, naming the model and the space freed.
     row.locator("button.models-row-delete").click()
