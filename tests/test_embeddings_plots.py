@@ -122,7 +122,8 @@ def test_heatmap_has_the_texts_as_labels_including_chinese(client, monkeypatch):
     assert png.startswith(b"\x89PNG")
     assert repr(fig) == "<Figure size 950x500 with 2 Axes>"
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{i}  {t}" for i, t in enumerate(texts, 1)]
+    rows = [f"{i}  {t}" for i, t in enumerate(texts, 1)]
+    assert [t.get_text() for t in ax.get_yticklabels()] == rows
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
     sims = ax.images[0].get_array()
     assert np.allclose(np.diag(sims), 1.0)
