@@ -782,14 +782,18 @@ class _SentenceMap:
             [], [], marker="*", s=220, color="tab:red", label="query", animated=True
         )
         self.few = len(texts) <= MAX_ANNOTATIONS
+        notes = []
         if self.few:
             for (x, y), text in zip(coords, texts, strict=True):
-                ax.annotate(
-                    _short(text),
-                    (x, y),
-                    fontsize=7,
-                    **_label_kw(x, coords[:, 0]),
-                    **_font_kw(self.family),
+                notes.append(
+                    ax.annotate(
+                        _short(text),
+                        (x, y),
+                        fontsize=9,
+                        **_label_kw(x, coords[:, 0]),
+                        **_font_kw(self.family),
+                        **_LABEL_STYLE,
+                    )
                 )
         low, high = coords.min(axis=0), coords.max(axis=0)
         pad = np.maximum((high - low) * 0.08, 1e-3)
@@ -800,6 +804,7 @@ class _SentenceMap:
         ax.grid(True, alpha=0.3)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
+            repel_labels(self.fig, ax, notes)
             self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
 
