@@ -839,8 +839,11 @@ class _SentenceMap:
                     xy,
                     xytext=(6, -12),
                     textcoords="offset points",
-                    fontsize=8,
+                    fontsize=9,
                     color="tab:red",
+                    # on its own box, drawn over the sentences' labels: always readable
+                    bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "tab:red"},
+                    zorder=10,
                     animated=True,
                     **_font_kw(family),
                 )
