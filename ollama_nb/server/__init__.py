@@ -58,10 +58,18 @@ class PracticeServer:
         speed: float = 0,
         state_dir: str | None = None,
         faults=None,
+        pose_as_ollama: bool = False,
+        installed: list[str] | str | None = None,
+        pull_budget: int | str | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.state = ServerState(Store(state_dir), speed, _fault_plan(faults))
+        self.pose = None  # pose.Pose when posing as a real Ollama: its pull counters
+        if pose_as_ollama:
+            from .pose import apply
+
+            self.pose = apply(self.state, installed, pull_budget)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: tornado.httpserver.HTTPServer | None = None
