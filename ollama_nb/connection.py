@@ -96,7 +96,9 @@ def fallback_port(url: str) -> int:
     return PRACTICE_PORT
 
 
-def start_practice_server(port: int = PRACTICE_PORT, speed: float | None = None) -> str:
+def start_practice_server(
+    port: int = PRACTICE_PORT, speed: float | None = None, faults: str | None = None
+) -> str:
     """Start `python -m ollama_nb.server` as a child process; returns its URL.
 
     A child process (not a thread) keeps the kernel's event loop and GIL free for the
@@ -115,6 +117,7 @@ def start_practice_server(port: int = PRACTICE_PORT, speed: float | None = None)
             str(speed),
             "--exit-with-parent",
             str(os.getpid()),
+            *(["--faults", faults] if faults else []),
         ]
         proc = subprocess.Popen(
             cmd,
