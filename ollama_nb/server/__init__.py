@@ -42,9 +42,13 @@ def _bind(host: str, port: int) -> list[socket.socket]:
     return tornado.netutil.bind_sockets(port, host, family=family, backlog=1024)
 
 
-def _http_server(state: ServerState) -> tornado.httpserver.HTTPServer:
+def _http_server(state: ServerState, **classroom) -> tornado.httpserver.HTTPServer:
+    """The HTTP server; `classroom` options go to learners.Classroom (per-learner stores)."""
+    from .learners import Classroom
+
+    router = Classroom(make_app(state), state, **classroom)
     return tornado.httpserver.HTTPServer(
-        make_app(state), max_body_size=MAX_BLOB + 1, idle_connection_timeout=300
+        router, max_body_size=MAX_BLOB + 1, idle_connection_timeout=300
     )
 
 
@@ -58,10 +62,13 @@ class PracticeServer:
         speed: float = 0,
         state_dir: str | None = None,
         faults=None,
+        **classroom,
     ) -> None:
+        """`classroom`: teacher=True, max_learners, max_models, max_blob_bytes (learners.py)."""
         self.host = host
         self.port = port
         self.state = ServerState(Store(state_dir), speed, _fault_plan(faults))
+        self.classroom = {"state_dir": state_dir, **classroom}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -69,6 +76,10 @@ class PracticeServer:
     @property
     def store(self) -> Store:
         return self.state.store
+
+    def learner_url(self, name: str) -> str:
+        """The OLLAMA_HOST that gives learner `name` a store of their own."""
+        return f"{self.url}/u/{name}"
 
     @property
     def url(self) -> str:
@@ -91,7 +102,7 @@ class PracticeServer:
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
             self._loop = loop
-            self._server = _http_server(self.state)
+            self._server = _http_server(self.state, **self.classroom)
             self._server.add_sockets(sockets)
             ready.set()
             try:
