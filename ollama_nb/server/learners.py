@@ -180,7 +180,8 @@ class Classroom(tornado.routing.Router):
             return self.teacher_app.find_handler(request)
         match = _PREFIX.match(path)
         if match is None:
-            self._started(DEFAULT, request)
+            if path.startswith("/api/"):  # not a browser's /favicon.ico
+                self._started(DEFAULT, request)
             return self.app.find_handler(request)
         try:
             name = learner_name(match[1])
