@@ -1,0 +1,153 @@
+"""A room of learners streaming at once from one practice server, each with their own store.
+
+The server runs as its own process at 30 tokens/s (`--speed 30`, a believable model speed);
+this process is the load generator. Every learner first asks `/u/<name>/api/version` (as
+`ollama_nb.setup()` does), then all of them send a streaming chat at the same moment to
+`/u/<name>/api/chat` and read the whole reply. Figures: errors, and the time to first token
+(from sending the request to the first NDJSON chunk) at p50 and p99.
+Target on a 2-core machine: 300 learners, zero errors, p99 TTFT < 250 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse
+
+SPEED = 30
+ROOMS = (100, 300)
+TARGET = "300 learners at 30 tokens/s: 0 errors, p99 TTFT < 250 ms"
+
+
+def start_server(*extra: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ollama_nb.server",
+            "--port",
+            "0",
+            "--speed",
+            str(SPEED),
+            "--max-learners",
+            "2000",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline().strip() if proc.stdout else ""
+    return proc, line.removeprefix("listening on ")
+
+
+def _request(method: str, host: str, path: str, body: str = "", extra: str = "") -> bytes:
+    data = body.encode()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n{extra}\r\n"
+    )
+    return head.encode() + data
+
+
+async def hello(host: str, port: int, name: str) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(_request("GET", host, f"/u/{name}/api/version", extra="Connection: close\r\n"))
+    await writer.drain()
+    await reader.read()
+    writer.close()
+
+
+async def learner(host: str, port: int, name: str, go: asyncio.Event) -> tuple[float, int]:
+    """One learner's streaming chat over a raw connection: (time to first chunk, chunks).
+
+    The reply is read in large blocks and never parsed, so the measuring side stays cheap
+    and the figure is the server's.
+    """
+    body = json.dumps(
+        {
+            "model": "llama3.1",
+            "messages": [{"role": "user", "content": f"Why is the sky blue? {name}"}],
+        }
+    )
+    reader, writer = await asyncio.open_connection(host, port)
+    await go.wait()
+    start = time.perf_counter()
+    writer.write(_request("POST", host, f"/u/{name}/api/chat", body))
+    first = None
+    data = b""
+    try:
+        while not data.endswith(b"\r\n0\r\n\r\n"):  # the end of a chunked reply
+            block = await reader.read(65536)
+            if not block:
+                raise RuntimeError("the connection closed before the reply ended")
+            data += block
+            if first is None and b"{" in data:
+                first = time.perf_counter() - start
+                if not data.startswith(b"HTTP/1.1 200 "):
+                    raise RuntimeError(data.split(b"\r\n", 1)[0].decode())
+        if b'"error"' in data or b'"done": true' not in data:
+            raise RuntimeError("the reply has no final chunk")
+        return first, data.count(b"\n{")
+    finally:
+        writer.close()
+
+
+async def room(url: str, learners: int, tag: str) -> dict:
+    parsed = urlparse(url)
+    host, port = parsed.hostname, parsed.port
+    names = [f"{tag}{i:03d}" for i in range(learners)]
+    for name in names:
+        await hello(host, port, name)
+    go = asyncio.Event()
+    tasks = [asyncio.ensure_future(learner(host, port, name, go)) for name in names]
+    await asyncio.sleep(0.5)  # every connection open, the way a room's kernels sit waiting
+    started = time.perf_counter()
+    go.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    took = time.perf_counter() - started
+    ttft = sorted(r[0] for r in results if isinstance(r, tuple))
+    errors = [r for r in results if not isinstance(r, tuple)]
+    return {
+        "learners": learners,
+        "errors": len(errors),
+        "first_error": repr(errors[0]) if errors else None,
+        "ttft_p50_ms": round(statistics.median(ttft) * 1000, 1) if ttft else None,
+        "ttft_p99_ms": round(ttft[min(len(ttft) - 1, int(len(ttft) * 0.99))] * 1000, 1)
+        if ttft
+        else None,
+        "chunks_per_reply": statistics.median(r[1] for r in results if isinstance(r, tuple))
+        if ttft
+        else None,
+        "all_done_s": round(took, 1),
+    }
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The server's CPU time (user + system): steadier than latency on a shared machine."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def run(*server_args: str) -> dict:
+    figures: dict = {"speed_tokens_per_s": SPEED, "target": TARGET}
+    for learners in ROOMS:
+        proc, url = start_server(*server_args)
+        try:
+            figures[f"room_{learners}"] = asyncio.run(room(url, learners, f"l{learners}x"))
+            figures[f"room_{learners}"]["server_cpu_s"] = cpu_seconds(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(5)
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(*sys.argv[1:]), indent=2))
