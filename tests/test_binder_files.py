@@ -31,12 +31,12 @@ def test_binder_environment_is_the_projects_without_the_editable_install():
 
 
 def test_binder_start_launches_the_practice_server_then_runs_the_command(tmp_path):
-    """`binder/start CMD` serves on 127.0.0.1:11434 and runs CMD (here: a probe of that port)."""
+    """`binder/start CMD` serves on 127.0.0.1:11435 and runs CMD (here: a probe of that port)."""
     probe = (
         "import time, urllib.request\n"
         "for _ in range(100):\n"
         "    try:\n"
-        "        print(urllib.request.urlopen('http://127.0.0.1:11434/api/version').read().decode())\n"
+        "        print(urllib.request.urlopen('http://127.0.0.1:11435/api/version').read().decode())\n"
         "        break\n"
         "    except OSError:\n"
         "        time.sleep(0.2)\n"
@@ -47,10 +47,10 @@ def test_binder_start_launches_the_practice_server_then_runs_the_command(tmp_pat
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
     }
     try:
-        urllib.request.urlopen("http://127.0.0.1:11434/api/version", timeout=1)
+        urllib.request.urlopen("http://127.0.0.1:11435/api/version", timeout=1)
         import pytest
 
-        pytest.skip("port 11434 is already taken on this machine")
+        pytest.skip("port 11435 is already taken on this machine")
     except OSError:
         pass
     done = subprocess.run(

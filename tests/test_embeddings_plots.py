@@ -20,6 +20,7 @@ import ollama  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.testing.compare import compare_images  # noqa: E402
 
+from ollama_nb import fonts  # noqa: E402
 from ollama_nb.server import PracticeServer  # noqa: E402
 from ollama_nb.widgets import embeddings as emb  # noqa: E402
 
@@ -112,8 +113,7 @@ def test_empty_text_is_refused(client):
         emb.plot_embeddings(["a cat", "  "], client=client)
 
 
-def test_heatmap_has_the_texts_as_labels_including_chinese(client, monkeypatch):
-    monkeypatch.setitem(emb._font_state, "warned", False)
+def test_heatmap_has_the_texts_as_labels_including_chinese(client):
     texts = ["天空是蓝色的因为瑞利散射", "猫坐在垫子上", "The cat sat on the mat."]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -126,20 +126,15 @@ def test_heatmap_has_the_texts_as_labels_including_chinese(client, monkeypatch):
     assert [t.get_text() for t in ax.get_xticklabels()] == texts
     sims = ax.images[0].get_array()
     assert np.allclose(np.diag(sims), 1.0)
-    ours = [w for w in caught if "glyphs is installed" in str(w.message)]
-    if emb.cjk_font():
-        assert not ours
-        assert emb.cjk_font() in ax.get_yticklabels()[0].get_fontfamily()
-    else:
-        assert len(ours) == 1  # one clear warning, not one per glyph
-        assert not [w for w in caught if "missing from font" in str(w.message)]
+    family = fonts.cjk_family()
+    assert family, "the project installs a CJK font (pylopdf-fonts-zh-cn); none was found"
+    assert ax.get_yticklabels()[0].get_fontfamily()[0] == family
+    assert not [str(w.message) for w in caught], "drawing Chinese labels warned"
 
 
-def test_a_found_cjk_font_is_used_for_the_labels(client, monkeypatch):
-    monkeypatch.setitem(emb._font_state, "searched", True)
-    monkeypatch.setitem(emb._font_state, "font", "DejaVu Sans")  # stands in for a CJK font
-    fig = emb.similarity_heatmap(["猫坐在垫子上", "The cat sat on the mat."], client=client)
-    assert fig.axes[0].get_yticklabels()[0].get_fontfamily()[0] == "DejaVu Sans"
+def test_latin_labels_keep_matplotlib_s_default_font(client):
+    fig = emb.similarity_heatmap(["The cat sat on the mat.", "A dog."], client=client)
+    assert fig.axes[0].get_yticklabels()[0].get_fontfamily() == matplotlib.rcParams["font.family"]
 
 
 @pytest.mark.parametrize(("method", "package"), [("tsne", "sklearn"), ("umap", "umap")])

@@ -62,6 +62,9 @@ class PracticeServer:
         speed: float = 0,
         state_dir: str | None = None,
         faults=None,
+        pose_as_ollama: bool = False,
+        installed: list[str] | str | None = None,
+        pull_budget: int | str | None = None,
         **classroom,
     ) -> None:
         """`classroom`: teacher=True, max_learners, max_models, max_blob_bytes (learners.py)."""
@@ -69,6 +72,11 @@ class PracticeServer:
         self.port = port
         self.state = ServerState(Store(state_dir), speed, _fault_plan(faults))
         self.classroom = {"state_dir": state_dir, **classroom}
+        self.pose = None  # pose.Pose when posing as a real Ollama: its pull counters
+        if pose_as_ollama:
+            from .pose import apply
+
+            self.pose = apply(self.state, installed, pull_budget)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: tornado.httpserver.HTTPServer | None = None

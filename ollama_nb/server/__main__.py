@@ -43,9 +43,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PID",
         help="stop when this process ends (used by ollama_nb.setup)",
     )
+    parser.add_argument(
+        "--pose-as-ollama",
+        action="store_true",
+        help="no practice marks, only --installed models, pulls limited by --pull-budget",
+    )
+    parser.add_argument("--installed", default="", help="with --pose-as-ollama: a,b,c")
+    parser.add_argument("--pull-budget", default=None, help="with --pose-as-ollama: e.g. 1GB")
     args = parser.parse_args(argv)
     try:
         plan = _fault_plan(args.faults)
+        state = ServerState(Store(args.state), args.speed, plan)
+        if args.pose_as_ollama:
+            from .pose import apply
+
+            apply(state, args.installed, args.pull_budget)
         sockets = _bind(args.host, args.port)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -67,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         classroom = {"state_dir": args.state, "teacher": args.teacher}
         if args.max_learners is not None:
             classroom["max_learners"] = args.max_learners
-        server = _http_server(ServerState(Store(args.state), args.speed, plan), **classroom)
+        server = _http_server(state, **classroom)
         server.add_sockets(sockets)
         while True:
             await asyncio.sleep(1)

@@ -52,6 +52,8 @@ class Base(tornado.web.RequestHandler):
     def initialize(self, state: ServerState) -> None:
         self.state = state
         self.store = state.store
+        if getattr(state, "pose", None):
+            self.clear()  # headers again, now that the state says this server poses
         self._chunks: list[bytes] = []
         self._size = 0
         self._too_large = False
@@ -60,6 +62,8 @@ class Base(tornado.web.RequestHandler):
         self._body_read = False
 
     def set_default_headers(self) -> None:
+        if getattr(getattr(self, "state", None), "pose", None):  # posing (pose.py): no marks
+            return
         self.set_header("Server", "ollama_nb practice server")
         self.set_header(PRACTICE_HEADER, "1")
 

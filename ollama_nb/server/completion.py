@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import engine, structured, toolcalls, vision
+from . import engine, pose, structured, toolcalls, vision
 from .app import Base, ndjson_line, wants_stream
 from .store import Model, now_iso
 from .validate import (
@@ -133,6 +133,7 @@ class Chat(Completion):
             reply = self.reply_for(
                 model, prompt, system, users[:-1], options, body.get("format"), think, images
             )
+        reply = pose.unlabel(self.state, reply)
         content_tokens, reason = engine.limit(reply.content, options)
         thinking_tokens = engine.tokenize(reply.thinking)
         prompt_tokens = sum(engine.count_tokens(m.get("content") or "") + 4 for m in messages)
@@ -248,6 +249,7 @@ class Generate(Completion):
         reply = self.reply_for(
             model, prompt, system, [], options, body.get("format"), think, images
         )
+        reply = pose.unlabel(self.state, reply)
         tokens, reason = engine.limit(reply.content, options)
         thinking = engine.tokenize(reply.thinking)
         prompt_tokens = engine.count_tokens(prompt) + engine.count_tokens(system) + 4

@@ -33,7 +33,8 @@ class Version(Base):
     endpoint = "version"
 
     def get(self) -> None:
-        self.send_json({"version": VERSION, "practice": True})
+        posing = getattr(self.state, "pose", None)
+        self.send_json({"version": VERSION} if posing else {"version": VERSION, "practice": True})
 
     def head(self) -> None:
         self.finish()

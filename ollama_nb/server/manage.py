@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+from . import pose
 from .app import MAX_BLOB, Base, ndjson_line, wants_stream
 from .store import now_iso
 from .validate import ApiError, check_options, model_field, require_name
@@ -83,6 +84,7 @@ class Pull(Progress):
         if model is None:
             raise ApiError(500, "pull model manifest: file does not exist")
         have = {d for m in self.store.models.values() for _, d, _ in m.layers()}
+        pose.charge(self.state, model, have)  # posing as a real Ollama: the pull budget
         yield from _transfer("pulling", model.layers(), have, self.bytes_per_second())
         yield {"status": "verifying sha256 digest"}
         yield {"status": "writing manifest"}
@@ -175,6 +177,7 @@ class Create(Progress):
             if registry_model is None:
                 raise ApiError(400, f"model '{body['from']}' not found")
             yield {"status": "pulling manifest"}
+            pose.charge(self.state, registry_model)  # posing as a real Ollama: the pull budget
             yield from _transfer("pulling", registry_model.layers(), set(), self.bytes_per_second())
             yield {"status": "verifying sha256 digest"}
             yield {"status": "writing manifest"}

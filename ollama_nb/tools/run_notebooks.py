@@ -119,6 +119,25 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def show_learner_address(nb: nbformat.NotebookNode, run_url: str) -> nbformat.NotebookNode:
+    """Outputs name the address a learner's `make lab` practice server has, not this run's.
+
+    The run's server listens on a free port that changes every run; stored outputs that show
+    it would show a port that is wrong until the learner re-runs the cell.
+    """
+    from ollama_nb.connection import DEFAULT_HOST, fallback_port
+
+    shown = f"http://127.0.0.1:{fallback_port(DEFAULT_HOST)}"
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if isinstance(output.get("text"), str):
+                output["text"] = output["text"].replace(run_url, shown)
+            for mime, value in output.get("data", {}).items():
+                if isinstance(value, str) and mime.startswith("text/"):
+                    output["data"][mime] = value.replace(run_url, shown)
+    return nb
+
+
 def coalesce_streams(outputs: list) -> list:
     """Join consecutive stream outputs of one name, as a notebook front end shows them.
 
@@ -163,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"FAILED {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 return 1
             nbformat.validate(nb)
-            nbformat.write(nb, path)
+            nbformat.write(show_learner_address(nb, host), path)
             print(f"{path}  {time.perf_counter() - start:5.1f} s", flush=True)
     print(f"{len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s")
     return 0

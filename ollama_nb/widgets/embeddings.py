@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import html
 import io
-import re
 import sys
 import time
 import warnings
@@ -26,9 +25,9 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 import ollama
-from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from ollama_nb import fonts
 from ollama_nb.errors import current_host, explain
 
 __all__ = [
@@ -42,36 +41,10 @@ __all__ = [
 FALLBACK_MODEL = "nomic-embed-text"
 CACHE_LIMIT = 200_000  # vectors kept; the oldest half goes when it is full
 MAX_ANNOTATIONS = 60  # past this many points, text labels only clutter the picture
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK KR",
-    "Noto Serif CJK SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Droid Sans Fallback",
-    "AR PL UMing CN",
-    "AR PL UKai CN",
-    "AR PL UMing TW",
-    "AR PL SungtiL GB",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "Heiti SC",
-    "Arial Unicode MS",
-)
-_CJK = re.compile(
-    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
-)
 _GLYPH_WARNING = r"Glyph \d+ .*missing from (current )?font"
 
 _cache: dict[tuple[str, str, str], np.ndarray] = {}
 _clients: dict[str, ollama.Client] = {}
-_font_state: dict[str, Any] = {"searched": False, "font": None, "warned": False}
 DEFAULT_SENTENCES = (
     "The cat sat on the mat.",
     "A cat is sleeping on the sofa.",
@@ -257,58 +230,9 @@ def _reduce(vectors: np.ndarray, method: str) -> tuple[np.ndarray, tuple[str, st
 
 
 # -- fonts --------------------------------------------------------------------------------------
-def cjk_font() -> str | None:
-    """The name of an installed font with Chinese/Japanese/Korean glyphs, or None."""
-    if not _font_state["searched"]:
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        found = next((n for n in CJK_FONTS if n in names), None)
-        if found is None:
-            found = next((n for n in sorted(names) if "CJK" in n), None)
-        if found is None:
-            found = _register_system_cjk_font()
-        _font_state.update(searched=True, font=found)
-    return _font_state["font"]
-
-
-_CJK_FILE_HINTS = ("wqy", "noto", "cjk", "droidsansfallback", "uming", "ukai", "source-han")
-
-
-def _register_system_cjk_font() -> str | None:
-    """Look past matplotlib's font cache, which predates fonts installed after it was built."""
-    for path in sorted(font_manager.findSystemFonts()):
-        if not any(hint in path.lower() for hint in _CJK_FILE_HINTS):
-            continue
-        try:
-            font_manager.fontManager.addfont(path)
-            name = font_manager.FontProperties(fname=path).get_name()
-        except (OSError, RuntimeError, ValueError):
-            continue
-        if name in CJK_FONTS or "CJK" in name or "WenQuanYi" in name:
-            return name
-    return None
-
-
 def _font_family(texts: Sequence[str]) -> list[str] | None:
-    """Fonts for labels: a CJK font first when a label needs one, else matplotlib's default.
-
-    Without any CJK font the labels still draw (as boxes): say so once, and silence
-    matplotlib's per-glyph warnings, which would otherwise fill the cell's stderr.
-    """
-    if not any(_CJK.search(t) for t in texts):
-        return None
-    font = cjk_font()
-    if font:
-        return [font, "DejaVu Sans"]
-    if not _font_state["warned"]:
-        _font_state["warned"] = True
-        warnings.warn(
-            "No font with Chinese, Japanese or Korean glyphs is installed, so those labels "
-            "show as boxes; install one (e.g. apt install fonts-noto-cjk) and restart the "
-            "kernel.",
-            stacklevel=3,
-        )
-    warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
-    return None
+    """Fonts for labels: a CJK font first when a label needs one (see `ollama_nb.fonts`)."""
+    return fonts.family_for(texts)
 
 
 def _short(text: str, width: int = 28) -> str:
