@@ -203,6 +203,8 @@ class Classroom(tornado.routing.Router):
         entry.requests += 1
         entry.last_seen = time.time()
         self.active[id(request)] = (who, request.path, time.time(), request)
+        if len(self.active) % 1024 == 0:  # forget requests whose client went away unlogged
+            self.streams()
 
     def _count(self, who: str, exc: LearnerError) -> None:
         entry = self.activity.setdefault(who, Activity())
