@@ -88,7 +88,7 @@ PAGE = """<!doctype html>
  table { border-collapse: collapse; width: 100%; }
  th, td { text-align: left; padding: .25em .6em; border-bottom: 1px solid #ccc; }
  th { background: #223; color: #fff; position: sticky; top: 0; }
- td.n { text-align: right; font-variant-numeric: tabular-nums; }
+ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
  tr.away td { color: #888; }
  tr.err td.errors { color: #b00; font-weight: bold; }
  .status { color: #666; font-size: .8em; }
@@ -102,7 +102,8 @@ PAGE = """<!doctype html>
  <div>errors <b id="errors">0</b></div>
  <div>streams now <b id="streams">0</b></div>
 </div>
-<table><thead><tr><th>learner</th><th>requests</th><th>errors</th><th>streams</th>
+<table><thead><tr><th>learner</th><th class="n">requests</th><th class="n">errors</th>
+<th class="n">streams</th>
 <th>last seen</th><th>last error</th></tr></thead><tbody id="rows"></tbody></table>
 <p class="status" id="status">loading…</p>
 <script>
