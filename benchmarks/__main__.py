@@ -13,6 +13,7 @@ MODULES = [
     "structured_bench",
     "chat_widget",
     "embeddings",
+    "embedding_quality",
     "suite_runtime",
 ]
 

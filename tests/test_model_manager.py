@@ -280,7 +280,8 @@ def test_modelfile_fallback_reads_from_and_system():
 async def test_create_from_an_unknown_base_is_one_sentence(manager):
     assert await manager.create("x", "FROM no-such-base\n") is False
     assert manager.last_error == manager.status
-    assert manager.status.startswith("The model 'no-such-base' is not installed")
+    # Ollama pulls a missing base first, so the error is the pull's: no such model
+    assert manager.status.startswith("There is no model named 'no-such-base' in the registry")
     assert "failed" in manager.create_log.value
 
 

@@ -15,9 +15,7 @@ import pytest
 from real_mode import NOTEBOOKS, SETUPS, run_all
 
 NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
-# 04 belongs to the embed branch, which makes it honest on a real Ollama; until it lands, the
-# tutorial's embed cell names llama3.1 and fails where llama3.1 is not installed.
-PENDING = {"04_embeddings": "04 is fixed on the embed branch (its tutorial cell names llama3.1)"}
+PENDING: dict[str, str] = {}  # notebook -> why it is expected to fail for now (none)
 
 
 @pytest.fixture(scope="module")

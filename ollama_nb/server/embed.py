@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import engine
+from . import engine, semantic
 from .app import NOT_PULLED, Base
 from .validate import ApiError, keep_alive_seconds, model_field
 
@@ -37,7 +37,7 @@ class Embed(Base):
                 item = "".join(pieces[:context])
             tokens += min(len(pieces), context)
             kept.append(item)
-        vectors = engine.embeddings(kept, dim)
+        vectors = semantic.vectors(kept, dim)
         if dimensions and dimensions < dim:
             vectors = [engine.shrink(vector, dimensions) for vector in vectors]
         load = 25_000_000 if loaded else 400_000_000
@@ -62,7 +62,6 @@ class Embeddings(Base):
         model = self.installed(model_field(body), (400, "model is required"), NOT_PULLED)
         self.store.touch(model, keep_alive_seconds(body.get("keep_alive")))
         prompt = body.get("prompt") or ""
-        vector = (
-            engine.embedding(prompt, model.info.embedding_length, normalize=False) if prompt else []
-        )
+        dim = model.info.embedding_length
+        vector = semantic.vectors([prompt], dim, normalize=False)[0] if prompt else []
         self.send_json({"embedding": vector})
