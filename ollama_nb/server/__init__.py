@@ -6,18 +6,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-import sys
-import threading
+import os
 
-import tornado.httpserver
-import tornado.netutil
+# The server's matrix work (embedding projections, a few hundred numbers per text) is small.
+# OpenBLAS's own thread pool, spinning on a busy 2-core machine, made one 4096-wide projection
+# take 75 s instead of 0.6 s; one thread is the right size. Only takes effect when numpy is
+# loaded after this (python -m ollama_nb.server, the test session, make notebooks).
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from .app import MAX_BLOB, ServerState
-from .routes import make_app
-from .store import Store
+import asyncio  # noqa: E402
+import ipaddress  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+import tornado.httpserver  # noqa: E402
+import tornado.netutil  # noqa: E402
+
+from .app import MAX_BLOB, ServerState  # noqa: E402
+from .routes import make_app  # noqa: E402
+from .store import Store  # noqa: E402
 
 __all__ = ["PracticeServer", "is_loopback"]
 
