@@ -9,6 +9,7 @@ import time
 
 MODULES = [
     "server_load",
+    "classroom",
     "structured_bench",
     "chat_widget",
     "embeddings",

@@ -68,6 +68,9 @@ def setup(host: str | None = None, quiet: bool = False, lang: str | None = None)
     if lang is not None:
         i18n.set_lang(lang)  # the zh notebooks pass lang="zh"; else OLLAMA_NB_LANG, else English
 
+    from .cell_errors import install as show_friendly_errors
+
+    show_friendly_errors()  # the library's errors in a cell: a plain sentence first
     connection = connect(host)
     MODEL, EMBED_MODEL = connection.model, connection.embed_model
     plan = connection.plan

@@ -35,9 +35,9 @@ _ = Messages(
             "zh": "{requested} 没有服务器应答。",
         },
         "practice": {
-            "en": "Using the practice server at {url}: canned answers, no real model (install "
+            "en": "Using the practice server at {url}: canned answers, no language model (install "
             "Ollama from https://ollama.com, then run ollama_nb.setup() again to use it).",
-            "zh": "正在使用 {url} 上的练习服务器：回答是预先写好的，没有真正的模型（从 "
+            "zh": "正在使用 {url} 上的练习服务器：回答是预先写好的，没有真正的语言模型（从 "
             "https://ollama.com 安装 Ollama 后，再运行一次 ollama_nb.setup() 即可改用它）。",
         },
         "real": {
@@ -96,7 +96,9 @@ def fallback_port(url: str) -> int:
     return PRACTICE_PORT
 
 
-def start_practice_server(port: int = PRACTICE_PORT, speed: float | None = None) -> str:
+def start_practice_server(
+    port: int = PRACTICE_PORT, speed: float | None = None, faults: str | None = None
+) -> str:
     """Start `python -m ollama_nb.server` as a child process; returns its URL.
 
     A child process (not a thread) keeps the kernel's event loop and GIL free for the
@@ -115,6 +117,7 @@ def start_practice_server(port: int = PRACTICE_PORT, speed: float | None = None)
             str(speed),
             "--exit-with-parent",
             str(os.getpid()),
+            *(["--faults", faults] if faults else []),
         ]
         proc = subprocess.Popen(
             cmd,

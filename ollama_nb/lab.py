@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     url = normalise_host(os.environ.get("OLLAMA_HOST"))
     server = probe(url)
     if server is None:
-        url = start_practice_server(port=fallback_port(url))
+        # Pulls take a watchable time (a few seconds to a minute by size), so Cancel can be tried.
+        url = start_practice_server(port=fallback_port(url), faults="pull-speed=50MB/s")
         print(_("started", url=url))
     elif server.practice:
         print(_("practice", url=url))

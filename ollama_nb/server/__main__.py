@@ -26,6 +26,15 @@ def main(argv: list[str] | None = None) -> int:
         help="tokens per second when streaming (0 = as fast as possible)",
     )
     parser.add_argument("--state", default=None, help="keep the model store in this folder")
+    parser.add_argument(
+        "--teacher", action="store_true", help="serve the teacher's view at /teacher"
+    )
+    parser.add_argument(
+        "--max-learners",
+        type=int,
+        default=None,
+        help="how many learner stores /u/<name>/ may create (default 500)",
+    )
     parser.add_argument("--faults", default=None, help="fault injection SPEC (see README)")
     parser.add_argument(
         "--exit-with-parent",
@@ -63,9 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         print("faults:\n" + plan.describe(), file=sys.stderr)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"listening on http://{host}:{port}", flush=True)
+    if args.teacher:
+        print(f"teacher's view: http://{host}:{port}/teacher", file=sys.stderr)
 
     async def serve() -> None:
-        server = _http_server(state)
+        classroom = {"state_dir": args.state, "teacher": args.teacher}
+        if args.max_learners is not None:
+            classroom["max_learners"] = args.max_learners
+        server = _http_server(state, **classroom)
         server.add_sockets(sockets)
         while True:
             await asyncio.sleep(1)

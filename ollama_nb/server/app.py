@@ -183,9 +183,14 @@ class Base(tornado.web.RequestHandler):
                 self.write(line)
                 sent += 1
                 if rate:
-                    await self.flush()
+                    # Behind schedule (a busy room), due lines go out together in one write;
+                    # only a reader that is still taking the last write is waited for.
                     delay = start + sent / rate - time.monotonic()
                     if delay > 0:
+                        if self.request.connection.stream.writing():
+                            await self.flush()
+                        else:
+                            self.flush()
                         await asyncio.sleep(delay)
                 elif sent % 32 == 1:
                     await self.flush()
