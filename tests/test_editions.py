@@ -199,3 +199,23 @@ def test_rekey_follows_cells_that_only_changed_their_id(scratch):
     assert kinds == {("renamed-cell", "missing"), (old_id, "orphan")}
     assert editions.rekey(name, scratch) == [(old_id, "renamed-cell")]
     assert not editions.stale_translations(scratch)
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_chinese_emphasis_renders(name):
+    """`**粗体：**文字` does not render in Markdown (a closing ** after Chinese punctuation and
+    before a letter is not right-flanking): no * may survive rendering outside code."""
+    import mistune
+
+    zh = nbformat.read(ROOT / "zh" / f"{name}.ipynb", as_version=4)
+    for cell in zh.cells:
+        if cell.cell_type == "markdown":
+            html = re.sub(r"<(code|pre)>.*?</\1>", "", mistune.html(cell.source), flags=re.S)
+            assert "*" not in html, f"{cell.get('id')}: {html[:200]}"
+
+
+def test_the_emphasis_check_catches_the_chinese_trap():
+    import mistune
+
+    assert "*" in mistune.html("**注意：**这里")
+    assert "*" not in mistune.html("**注意**：这里")
