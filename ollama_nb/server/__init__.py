@@ -12,11 +12,12 @@ import socket
 import sys
 import threading
 
-import tornado.httpserver
 import tornado.netutil
 
 from .app import MAX_BLOB, ServerState
+from .origins import policy_for
 from .routes import make_app
+from .serving import HTTPServer, raise_fd_limit
 from .store import Store
 
 __all__ = ["PracticeServer", "is_loopback"]
@@ -42,10 +43,9 @@ def _bind(host: str, port: int) -> list[socket.socket]:
     return tornado.netutil.bind_sockets(port, host, family=family, backlog=1024)
 
 
-def _http_server(state: ServerState) -> tornado.httpserver.HTTPServer:
-    return tornado.httpserver.HTTPServer(
-        make_app(state), max_body_size=MAX_BLOB + 1, idle_connection_timeout=300
-    )
+def _http_server(state: ServerState) -> HTTPServer:
+    raise_fd_limit()
+    return HTTPServer(make_app(state), max_body_size=MAX_BLOB + 1)
 
 
 class PracticeServer:
@@ -58,13 +58,18 @@ class PracticeServer:
         speed: float = 0,
         state_dir: str | None = None,
         faults=None,
+        origins: list[str] | None = None,
     ) -> None:
+        """`origins`: extra browser origins allowed besides Ollama's defaults (None: the
+        `OLLAMA_ORIGINS` variable, as Ollama reads it)."""
         self.host = host
         self.port = port
-        self.state = ServerState(Store(state_dir), speed, _fault_plan(faults))
+        self.state = ServerState(
+            Store(state_dir), speed, _fault_plan(faults), policy_for(host, origins)
+        )
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: tornado.httpserver.HTTPServer | None = None
+        self._server: HTTPServer | None = None
 
     @property
     def store(self) -> Store:

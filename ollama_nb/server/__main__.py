@@ -9,6 +9,7 @@ import sys
 
 from . import _bind, _fault_plan, _http_server, is_loopback
 from .app import ServerState
+from .origins import ENV_VAR, origins_from_env, policy_for
 from .store import Store
 
 
@@ -28,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", default=None, help="keep the model store in this folder")
     parser.add_argument("--faults", default=None, help="fault injection SPEC (see README)")
     parser.add_argument(
+        "--origins",
+        default=None,
+        help=f"comma-separated browser origins allowed besides Ollama's defaults "
+        f"(default: ${ENV_VAR}), e.g. http://myapp.example,https://*.school.example",
+    )
+    parser.add_argument(
         "--exit-with-parent",
         type=int,
         default=None,
@@ -44,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     port = sockets[0].getsockname()[1]
     if not is_loopback(args.host):
         print(
-            f"warning: listening on {args.host}: other machines can reach this practice server",
+            f"warning: listening on {args.host}: other machines can reach this practice server. "
+            "It has no authentication: anyone who can reach this port can pull, create, copy "
+            "and delete models. It refuses only web pages from other origins (as Ollama does).",
             file=sys.stderr,
         )
     if plan:
@@ -53,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"listening on http://{host}:{port}", flush=True)
 
     async def serve() -> None:
-        server = _http_server(ServerState(Store(args.state), args.speed, plan))
+        access = policy_for(args.host, origins_from_env(args.origins))
+        server = _http_server(ServerState(Store(args.state), args.speed, plan, access))
         server.add_sockets(sockets)
         while True:
             await asyncio.sleep(1)

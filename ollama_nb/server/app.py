@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import tornado.iostream
 import tornado.web
 
+from .origins import AccessPolicy
 from .store import Model, Store
 from .validate import (
     ApiError,
@@ -34,12 +35,16 @@ NOT_PULLED = 'model "{name}" not found, try pulling it first'  # the embedding e
 
 
 class ServerState:
-    """What every handler shares: the store, the streaming speed and the fault plan."""
+    """What every handler shares: the store, the streaming speed, the fault plan, and which
+    origins and Host names may use the server (`access`; Ollama's defaults when not given)."""
 
-    def __init__(self, store: Store, speed: float = 0.0, faults=None) -> None:
+    def __init__(
+        self, store: Store, speed: float = 0.0, faults=None, access: AccessPolicy | None = None
+    ) -> None:
         self.store = store
         self.speed = float(speed or 0)
         self.faults = faults
+        self.access = access or AccessPolicy()
 
 
 # -- base handler ----------------------------------------------------------------------------
@@ -62,6 +67,11 @@ class Base(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Server", "ollama_nb practice server")
         self.set_header(PRACTICE_HEADER, "1")
+        origin = self.request.headers.get("Origin", "")
+        state = getattr(self.application, "state", None)  # initialize() has not run yet
+        if origin and state:  # forbidden origins never reach a handler (GuardedApplication)
+            for key, value in state.access.cors_headers(origin).items():
+                self.set_header(key, value)
 
     async def prepare(self) -> None:
         self.request.connection.set_max_body_size(MAX_BLOB + 1)
