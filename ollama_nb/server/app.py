@@ -31,6 +31,7 @@ PRACTICE_HEADER = "X-Ollama-Practice"
 MAX_BODY = 64 * 1024 * 1024
 MAX_BLOB = 1024 * 1024 * 1024
 RUNNING_TEXT = "Ollama is running"
+DEPTH_ERROR = "exceeded max depth"
 NOT_PULLED = 'model "{name}" not found, try pulling it first'  # the embedding endpoints' 404
 
 
@@ -128,6 +129,8 @@ class Base(tornado.web.RequestHandler):
             # tornado closes a connection whose request body was never read; say so, or the
             # client reuses it and fails on its next request
             self.set_header("Connection", "close")
+        if isinstance(exc, RecursionError):  # nesting Go allows but this server cannot follow
+            exc = ApiError(400, DEPTH_ERROR)
         if isinstance(exc, ApiError):
             self.set_status(exc.status, _reason(exc.status))
             self.send_json({"error": exc.message})
@@ -141,7 +144,7 @@ class Base(tornado.web.RequestHandler):
         self.send_json({"error": f"practice server error: {exc or status_code}"})
 
     def log_exception(self, typ, value, tb) -> None:
-        if isinstance(value, (ApiError, tornado.web.HTTPError)):
+        if isinstance(value, (ApiError, tornado.web.HTTPError, RecursionError)):
             return
         log.error("unexpected error", exc_info=(typ, value, tb))
 
@@ -174,6 +177,11 @@ class Base(tornado.web.RequestHandler):
                     break
                 except ApiError as exc:  # a failure after the stream began: Ollama's error line
                     line = self.error_line(exc.message)
+                except RecursionError:
+                    line = self.error_line(DEPTH_ERROR)
+                except Exception as exc:  # a bug: still end the stream as Ollama would
+                    log.error("error in a stream", exc_info=True)
+                    line = self.error_line(f"practice server error: {exc}")
                 if isinstance(line, float):  # a pause, as a slow download makes
                     await self.flush()
                     await asyncio.sleep(line)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from .app import MAX_BLOB, Base, ndjson_line, wants_stream
 from .store import now_iso
-from .validate import ApiError, check_options, model_field, require_name
+from .validate import ApiError, check_create, check_options, model_field, require_name
 
 Step = dict | float  # a progress object to send, or seconds to wait
 
@@ -129,6 +129,7 @@ class Create(Progress):
 
     async def post(self) -> None:
         body = self.body()
+        check_create(body)
         invalid = (400, "invalid model name")
         name = require_name(model_field(body), invalid, invalid)
         if body.get("files"):

@@ -182,9 +182,15 @@ class Store:
             "registry": [asdict(m) for m in self.registry.values() if m.name not in CATALOG],
             "blobs": self.blobs,
         }
-        tmp = self._state_file().with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(self._state_file())
+        # serialized first, ASCII-only (any string can be written), then temp file + rename:
+        # a failure leaves the previous store.json whole and cannot block later saves
+        text = json.dumps(state, ensure_ascii=True, indent=1)
+        tmp = self._state_file().with_name(f"store.json.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self._state_file())
 
     def _load(self) -> None:
         path = self._state_file()
