@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from . import _bind, _fault_plan, _http_server, is_loopback
+from . import _bind, _fault_plan, _http_server, heavy, is_loopback
 from .app import ServerState
 from .origins import ENV_VAR, origins_from_env, policy_for
 from .store import Store
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(serve())
     except KeyboardInterrupt:
         pass
+    finally:
+        heavy.shutdown()
     return 0
 
 

@@ -32,6 +32,7 @@ MAX_BODY = 64 * 1024 * 1024
 MAX_BLOB = 1024 * 1024 * 1024
 RUNNING_TEXT = "Ollama is running"
 DEPTH_ERROR = "exceeded max depth"
+
 NOT_PULLED = 'model "{name}" not found, try pulling it first'  # the embedding endpoints' 404
 
 

@@ -138,6 +138,24 @@ class Store:
         self.registry[model.name] = replace(model)
         self._save()
 
+    def blob_partial(self):
+        """An open temporary file beside the blobs (None without a state folder): uploads are
+        written there while hashed, then renamed into place by `add_blob_file`."""
+        if not self.state_dir:
+            return None
+        import tempfile
+
+        blob_dir = self.state_dir / "blobs"
+        blob_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=blob_dir, prefix=".partial-", delete=False)
+
+    def add_blob_file(self, digest: str, size: int, path: str | None) -> None:
+        """Record a verified upload; its temporary file (if any) takes its final name."""
+        if path and self.state_dir:
+            os.replace(path, self.state_dir / "blobs" / digest.replace(":", "-"))
+        self.blobs[digest] = size
+        self._save()
+
     def add_blob(self, digest: str, data: bytes) -> None:
         self.blobs[digest] = len(data)
         if self.state_dir:

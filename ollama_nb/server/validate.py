@@ -24,6 +24,9 @@ class ApiError(Exception):
         self.status = status
         self.message = message
 
+    def __reduce__(self):  # crosses from the worker process (heavy.py) intact
+        return (type(self), (self.status, self.message))
+
 
 # Field kinds per request type: what Go's decoder accepts for each JSON field.
 STRING, BOOL, NUMBER, OBJECT, ARRAY, ANY = "string", "bool", "number", "object", "array", "any"
