@@ -22,18 +22,22 @@ class NotFound(Base):
 
 
 class Forbidden(Base):
-    """403 with no body, as Ollama's CORS and Host checks abort a request."""
+    """403 with no body, as Ollama's CORS and Host checks abort a request.
+
+    Answered from the method (after the body was read), not from `prepare`: tornado closes a
+    connection whose handler finished before reading the request, even an empty one.
+    """
 
     SUPPORTED_METHODS = NotFound.SUPPORTED_METHODS
 
     def set_default_headers(self) -> None:
         self.set_header("Server", "ollama_nb practice server")
 
-    async def prepare(self) -> None:
-        if _has_body(self.request):
-            self.set_header("Connection", "close")  # the body is never read
+    def _deny(self, *args) -> None:
         self.set_status(403)
         self.finish()
+
+    get = head = post = put = delete = patch = options = _deny
 
 
 class Preflight(Base):
@@ -41,21 +45,14 @@ class Preflight(Base):
 
     SUPPORTED_METHODS = ("OPTIONS",)
 
-    async def prepare(self) -> None:
+    def options(self, *args) -> None:
         origin = self.request.headers.get("Origin", "")
         if origin:
             for key, value in self.state.access.preflight_headers(origin).items():
                 self.set_header(key, value)
             self.set_header("Vary", "Origin, Access-Control-Request-Method")
-        if _has_body(self.request):
-            self.set_header("Connection", "close")
         self.set_status(204)
         self.finish()
-
-
-def _has_body(request: tornado.httputil.HTTPServerRequest) -> bool:
-    length = request.headers.get("Content-Length", "0")
-    return length not in ("", "0") or "Transfer-Encoding" in request.headers
 
 
 class GuardedApplication(tornado.web.Application):
