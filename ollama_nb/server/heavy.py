@@ -17,6 +17,7 @@ import concurrent.futures
 import functools
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,8 @@ from .validate import ApiError
 
 log = logging.getLogger("ollama_nb.server")
 
-BUDGET = 20.0  # seconds a structured reply or an embedding batch may take
+# seconds a structured reply or an embedding batch may take (the fuzz run uses less)
+BUDGET = float(os.environ.get("OLLAMA_NB_HEAVY_BUDGET", "20"))
 WORKER_MEMORY = 2 << 30  # address space of the structured-reply worker (bytes)
 
 _THREADS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="practice-heavy")
@@ -64,6 +66,7 @@ class _Worker:
         self._lock = threading.Lock()
         self.broken = False  # processes cannot be started here: fall back to threads
         self._registered = False
+        self.worked = False  # a job has come back from it at least once
 
     def pool(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:
@@ -103,7 +106,9 @@ async def in_process(fn: Callable[..., Any], *args: Any) -> Any:
         _WORKER.broken = True
         return await in_thread(fn, *args)
     try:
-        return await asyncio.wait_for(future, BUDGET)
+        result = await asyncio.wait_for(future, BUDGET)
+        _WORKER.worked = True
+        return result
     except asyncio.TimeoutError:
         _WORKER.kill()
         raise _too_slow() from None
@@ -111,6 +116,10 @@ async def in_process(fn: Callable[..., Any], *args: Any) -> Any:
         raise ApiError(400, "the practice server ran out of memory for this request") from None
     except concurrent.futures.process.BrokenProcessPool:
         _WORKER.kill()
+        if not _WORKER.worked:  # it never started (say, __main__ read from stdin): use threads
+            log.warning("the worker process did not start; structured replies run on a thread")
+            _WORKER.broken = True
+            return await in_thread(fn, *args)
         raise ApiError(400, "the practice server's worker stopped on this request") from None
 
 
