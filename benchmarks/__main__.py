@@ -7,7 +7,15 @@ import json
 import sys
 import time
 
-MODULES = ["server_load", "structured_bench", "chat_widget", "embeddings", "suite_runtime"]
+MODULES = [
+    "server_load",
+    "classroom",
+    "structured_bench",
+    "chat_widget",
+    "embeddings",
+    "embedding_quality",
+    "suite_runtime",
+]
 
 
 def main() -> int:

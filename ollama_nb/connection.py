@@ -16,12 +16,44 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from . import roles
+from .i18n import Messages
+from .roles import Plan
+
 DEFAULT_HOST = "http://127.0.0.1:11434"
+OLLAMA_PORT = 11434
+PRACTICE_PORT = 11435  # the practice server's own port: 11434 stays free for a real Ollama
 DEFAULT_MODEL = "llama3.1"
 DEFAULT_EMBED_MODEL = "nomic-embed-text"
 SMALL_MODEL = "qwen3:0.6b"
 PRACTICE_HEADER = "X-Ollama-Practice"
-EMBED_FAMILIES = ("bert", "nomic-bert")
+
+_ = Messages(
+    {
+        "missed": {
+            "en": "No server answered at {requested}. ",
+            "zh": "{requested} 没有服务器应答。",
+        },
+        "practice": {
+            "en": "Using the practice server at {url}: canned answers, no language model (install "
+            "Ollama from https://ollama.com, then run ollama_nb.setup() again to use it).",
+            "zh": "正在使用 {url} 上的练习服务器：回答是预先写好的，没有真正的语言模型（从 "
+            "https://ollama.com 安装 Ollama 后，再运行一次 ollama_nb.setup() 即可改用它）。",
+        },
+        "real": {
+            "en": "Using Ollama {version} at {url}. Models for the notebooks:",
+            "zh": "正在使用 {url} 上的 Ollama {version}。各项任务使用的模型：",
+        },
+        "no_chat_model": {
+            "en": "Ollama {version} at {real} has no local chat model, so this notebook uses "
+            "the practice server at {url} (canned answers) for now. To use your Ollama: "
+            "`ollama pull {pull}` ({size}), then run ollama_nb.setup() again.",
+            "zh": "{real} 上的 Ollama {version} 没有可用的本地对话模型，所以本笔记本暂时使用 "
+            "{url} 上的练习服务器（回答是预先写好的）。要改用你的 Ollama：先运行 "
+            "`ollama pull {pull}`（{size}），再运行一次 ollama_nb.setup()。",
+        },
+    }
+)
 
 
 @dataclass
@@ -53,14 +85,20 @@ def probe(url: str, timeout: float = 0.5) -> Server | None:
 def fallback_port(url: str) -> int:
     """Where a practice server should listen when nothing answers at `url`.
 
-    The same port when `url` is this machine (so OLLAMA_HOST stays right), else 11434.
+    The same port when `url` is this machine (so OLLAMA_HOST stays right), except Ollama's own
+    11434: that stays free for a real Ollama the learner may start later, and the practice
+    server takes PRACTICE_PORT.
     """
     parsed = urllib.parse.urlsplit(url)
     local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
-    return parsed.port if local and parsed.port else 11434
+    if local and parsed.port and parsed.port != OLLAMA_PORT:
+        return parsed.port
+    return PRACTICE_PORT
 
 
-def start_practice_server(port: int = 11434, speed: float | None = None) -> str:
+def start_practice_server(
+    port: int = PRACTICE_PORT, speed: float | None = None, faults: str | None = None
+) -> str:
     """Start `python -m ollama_nb.server` as a child process; returns its URL.
 
     A child process (not a thread) keeps the kernel's event loop and GIL free for the
@@ -79,6 +117,7 @@ def start_practice_server(port: int = 11434, speed: float | None = None) -> str:
             str(speed),
             "--exit-with-parent",
             str(os.getpid()),
+            *(["--faults", faults] if faults else []),
         ]
         proc = subprocess.Popen(
             cmd,
@@ -122,65 +161,84 @@ def point_ollama_at(url: str) -> None:
             setattr(ollama, name, getattr(default, name))
 
 
-def choose_models(server: Server) -> tuple[str, str, str | None]:
-    """(chat model, embedding model, advice) for this server; never pulls anything."""
-    chat = os.environ.get("OLLAMA_NB_MODEL") or DEFAULT_MODEL
-    embed = os.environ.get("OLLAMA_NB_EMBED_MODEL") or DEFAULT_EMBED_MODEL
-    if server.practice:
-        return chat, embed, None
-    import ollama
+def choose_models(server: Server) -> Plan:
+    """A model for each role on this server; never pulls anything.
 
-    installed = ollama.Client(host=server.url).list().models
-    names = {m.model for m in installed} | {
-        (m.model or "").removesuffix(":latest") for m in installed
-    }
-    advice = None
-    if chat not in names:
-        chats = [
-            m.model for m in installed if (m.details and m.details.family) not in EMBED_FAMILIES
-        ]
-        if chats and not os.environ.get("OLLAMA_NB_MODEL"):
-            chat = chats[0]
-        else:
-            advice = f"No chat model found: run `ollama pull {SMALL_MODEL}` (about 520 MB)."
-            chat = SMALL_MODEL
-    if embed not in names:
-        embeds = [m.model for m in installed if (m.details and m.details.family) in EMBED_FAMILIES]
-        embed = embeds[0] if embeds else embed
-    return chat, embed, advice
+    The practice server has the tutorial's models (and pulls others in no time), so its plan
+    is the tutorial's names; a real Ollama's plan comes from what `show()` says is installed.
+    """
+    if server.practice:
+        chat = os.environ.get("OLLAMA_NB_MODEL") or DEFAULT_MODEL
+        embed = os.environ.get("OLLAMA_NB_EMBED_MODEL") or DEFAULT_EMBED_MODEL
+        return Plan(
+            {
+                "chat": chat,
+                "embed": embed,
+                "tools": chat,
+                "thinking": SMALL_MODEL,
+                "vision": "llava",
+            }
+        )
+    return roles.choose(roles.installed_models(server.url))
 
 
 @dataclass
 class Connection:
     server: Server
-    model: str
-    embed_model: str
-    advice: str | None
+    plan: Plan
     requested: str = ""  # the address asked for; differs when nothing answered there
+    skipped: Server | None = None  # a real Ollama passed over because it has no chat model
+
+    @property
+    def model(self) -> str:
+        return self.plan["chat"] or SMALL_MODEL
+
+    @property
+    def embed_model(self) -> str:
+        return self.plan["embed"] or roles.SUGGESTED["embed"][0]
 
     def describe(self) -> str:
-        """The one visible line that says which server the notebook uses."""
+        """The visible lines that say which server the notebook uses, and with which models."""
         if self.server.practice:
+            if self.skipped:
+                pull, size = roles.SUGGESTED["chat"]
+                return _(
+                    "no_chat_model",
+                    version=self.skipped.version,
+                    real=self.skipped.url,
+                    url=self.server.url,
+                    pull=pull,
+                    size=roles.human_size(size),
+                )
             missed = (
-                f"No server answered at {self.requested}. "
+                _("missed", requested=self.requested)
                 if self.requested and self.requested != self.server.url
                 else ""
             )
-            return (
-                f"{missed}Using the practice server at {self.server.url}: canned answers, no real "
-                "model (install Ollama from https://ollama.com and restart the kernel to use it)."
-            )
-        line = f"Using Ollama {self.server.version} at {self.server.url} with model {self.model}."
-        return line + (f" {self.advice}" if self.advice else "")
+            return missed + _("practice", url=self.server.url)
+        head = _("real", version=self.server.version, url=self.server.url)
+        return head + "\n" + self.plan.describe()
 
 
 def connect(host: str | None = None) -> Connection:
     """Find (or start) a server, point the ollama library at it and pick the models."""
     url = normalise_host(host or os.environ.get("OLLAMA_HOST"))
     server = probe(url)
+    if server is None:  # a practice server already on its own port (make lab, another notebook)
+        port = fallback_port(url)
+        running = probe(f"http://127.0.0.1:{port}")
+        server = running if running and running.practice else None
     if server is None:
-        server = probe(start_practice_server(port=fallback_port(url)), timeout=5)
+        server = probe(start_practice_server(port=port), timeout=5)
     if server is None:  # pragma: no cover - the child printed its address but does not answer
         raise RuntimeError("the practice server started but does not answer")
+    plan = choose_models(server)
+    skipped = None
+    if not server.practice and not plan["chat"]:
+        # nothing local to chat with: the practice server keeps Run All going, and says why
+        skipped, server = server, probe(start_practice_server(port=0), timeout=5)
+        if server is None:  # pragma: no cover
+            raise RuntimeError("the practice server started but does not answer")
+        plan = choose_models(server)
     point_ollama_at(server.url)
-    return Connection(server, *choose_models(server), requested=url)
+    return Connection(server, plan, requested=url, skipped=skipped)

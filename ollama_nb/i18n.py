@@ -62,3 +62,17 @@ class Messages:
 
     def __contains__(self, key: str) -> bool:
         return key in self.table
+
+
+def from_locale(environ: Mapping[str, str] | None = None) -> str:
+    """`OLLAMA_NB_LANG`, else the system locale (LC_ALL, LC_MESSAGES, LANG), else English.
+
+    For choices made before any notebook runs, such as which edition `make lab` opens: a
+    learner whose machine speaks Chinese lands on the Chinese edition without setting anything.
+    """
+    env = os.environ if environ is None else environ
+    for name in ("OLLAMA_NB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        lang = normalise(env.get(name))
+        if lang:
+            return lang
+    return "en"

@@ -157,7 +157,7 @@ async def test_reply_is_rendered_as_markdown_at_the_end(chat, srv):
     await w.send(SKY)
     reply = with_class(w, "chat-assistant")[0]
     body = reply.children[0].children  # one HTML widget once the reply is complete
-    assert len(body) == 1 and body[0].value.startswith("<p>")
+    assert len(body) == 1 and body[0].value.startswith('<div class="chat-md"><p>')
 
 
 async def test_thinking_is_shown_folded(chat, srv):
@@ -449,26 +449,36 @@ def test_markdown_is_escaped_and_rendered():
         "```python\nprint('<script>')\n```\n\n- one\n- two\n\n1. first\n\n"
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted <i>\n\nline one\nline two"
     )
+    flat = re.sub(r">\s+<", "><", out)
     assert "<script>" not in out and "<b>" not in out and "<i>" not in out
     assert "<h1>Title &lt;b&gt;</h1>" in out
     assert "<strong>bold</strong>" in out and "<em>it</em>" in out
     assert "<code>x &lt; y</code>" in out
     assert '<a href="https://e.org/?a=1&amp;b=2" target="_blank" rel="noopener">link</a>' in out
-    assert (
-        '<pre><code class="language-python">print(&#x27;&lt;script&gt;&#x27;)</code></pre>' in out
-    )
-    assert "<ul><li>one</li><li>two</li></ul>" in out and "<ol><li>first</li></ol>" in out
-    assert "<th>a</th>" in out and "<td>2</td>" in out
-    assert "<blockquote>quoted &lt;i&gt;</blockquote>" in out
-    assert "<p>line one<br>line two</p>" in out
+    # code is highlighted by pygments (token classes), its text still escaped
+    pattern = r'<pre class="highlight"><code class="language-python">(.*?)</code>'
+    code = re.search(pattern, out, re.S)
+    assert '<span class="nb">print</span>' in code[1]
+    assert html.unescape(re.sub(r"<[^>]+>", "", code[1])) == "print('<script>')\n"
+    assert "<ul><li>one</li><li>two</li></ul>" in flat and "<ol><li>first</li></ol>" in flat
+    assert "<th>a</th>" in flat and "<td>2</td>" in flat
+    assert "<blockquote><p>quoted &lt;i&gt;</p></blockquote>" in flat
+    assert "<p>line one<br />" in out and "line two</p>" in out
 
 
 def test_markdown_edge_cases():
-    assert markdown_to_html("```\nopen fence <x>") == "<pre><code>open fence &lt;x&gt;</code></pre>"
+    assert markdown_to_html("```\nopen fence <x>") == (
+        '<pre class="highlight"><code>open fence &lt;x&gt;\n</code></pre>'
+    )
     assert "<a" not in markdown_to_html("[x](javascript:alert(1))")
+    assert "<img" not in markdown_to_html("![x](https://e.org/x.png)")
+    raw = markdown_to_html("<script>alert(1)</script> <img src=x onerror=alert(1)>")
+    assert "<script" not in raw and "<img" not in raw and "&lt;img" in raw
     assert markdown_to_html("snake_case_name") == "<p>snake_case_name</p>"
     assert markdown_to_html('"quotes" & ampersands') == "<p>&quot;quotes&quot; &amp; ampersands</p>"
+    assert markdown_to_html("~~gone~~") == "<p><del>gone</del></p>"
     assert markdown_to_html("") == ""
+    assert markdown_to_html("```nosuchlanguage\na < b\n```").count("&lt;") == 1
 
 
 def test_markdown_renders_while_streaming_in_bounded_segments():
@@ -482,7 +492,115 @@ def test_markdown_renders_while_streaming_in_bounded_segments():
         view.add(f"x = {i}\n")
     segments = [w.value for w in view.box.children]
     assert len(segments) > 2
-    assert all(len(v) < 600 for v in segments)  # each update stays bounded
+    # each update stays bounded: highlighting adds markup, a bounded amount per character
+    assert all(len(v) < 20 * 60 for v in segments)
     # a segment that starts inside the code block still renders as code
-    assert all("<pre><code" in v for v in segments[1:])
+    assert all('<pre class="highlight"><code' in v for v in segments[1:])
     assert "&lt;" not in "".join(segments) and "<script" not in "".join(segments)
+
+
+# --- settings, copy, retry, export ------------------------------------------------------------
+
+
+async def test_max_tokens_no_limit_or_a_number_and_a_cut_reply_says_so(chat, srv):
+    w = chat(srv)
+    assert w.max_tokens is None and "num_predict" not in w._request_options()
+    assert "no limit" in w._settings.titles[0]
+    full = await w.send(SKY)
+    assert "chat-cut" not in with_class(w, "chat-figures")[-1].value
+    w.max_tokens = 5
+    assert w._request_options()["num_predict"] == 5 and not w._max_tokens.disabled
+    assert "max tokens 5" in w._settings.titles[0]
+    short = await w.send(SKY)
+    assert len(short) < len(full) and w.stats["cut_at"] == 5
+    figures = with_class(w, "chat-figures")[-1].value
+    assert "cut off at the max tokens limit (5)" in figures
+    w._no_limit.value = True  # what ticking "no limit" does
+    assert w.max_tokens is None and w._max_tokens.disabled
+
+
+async def test_settings_panel_is_folded_and_refreshes_the_models_when_opened(chat, srv):
+    w = chat(srv)
+    await w.wait()
+    assert w._settings.selected_index is None  # folded: the conversation gets the room
+    before = set(w._picker.options)
+    client = chat.client(srv.url)
+    await client.copy("llama3.1", "llama-copy-for-picker")
+    try:
+        assert "llama-copy-for-picker" not in before
+        w._settings.selected_index = 0  # the learner opens the panel
+        await w.wait()
+        assert "llama-copy-for-picker" in w._picker.options
+    finally:
+        await client.delete("llama-copy-for-picker")
+
+
+async def test_each_reply_has_a_copy_button_with_its_markdown(chat, srv):
+    w = chat(srv)
+    reply = await w.send("Show me <b>HTML</b> & code")
+    value = with_class(w, "chat-figures")[-1].value
+    assert 'class="chat-copy" data-copy' in value and "Copied" in value
+    raw = re.search(r'<textarea class="copy-text" hidden>(.*)</textarea>', value, re.S)[1]
+    assert "<" not in raw and html.unescape(raw) == reply
+    assert "copy-scope" in with_class(w, "chat-figures")[-1]._dom_classes
+
+
+async def test_retry_shows_the_question_once(chat, srv):
+    w = chat(srv)
+    w.client = chat.client(f"http://127.0.0.1:{closed_port()}")
+    await w.send("My name is Ada")
+    assert [u.value for u in with_class(w, "chat-user")] == [
+        '<div class="chat-stream">My name is Ada</div>'
+    ]
+    [row] = with_class(w, "chat-error-row")
+    assert [c._dom_classes for c in row.children] == [("chat-error",), ("chat-retry",)]
+    w.client = chat.client(srv.url)
+    with_class(w, "chat-retry")[0].click()
+    await w.wait()
+    assert len(with_class(w, "chat-user")) == 1 and not with_class(w, "chat-error")
+    assert len(with_class(w, "chat-assistant")) == 1 and len(w.messages) == 2
+
+
+async def test_export_offers_download_buttons(chat, srv):
+    w = chat(srv)
+    await w.send(SKY)
+    with_class(w, "chat-export")[0].click()
+    links = w._export_links.value
+    assert links.count('class="jupyter-button widget-button chat-download"') == 2
+    assert 'download="chat.md"' in links and 'download="chat.json"' in links
+
+
+async def test_labels_follow_the_learner_language(chat, srv):
+    from ollama_nb import i18n
+
+    i18n.set_lang("zh")
+    try:
+        w = chat(srv)
+        assert w._send_button.description == "发送" and w._stop_button.description == "停止"
+        assert w._settings.titles[0].startswith("设置")
+        assert w.input.placeholder == "输入消息，按 Enter 发送"
+    finally:
+        i18n.set_lang(None)
+    assert chat(srv)._send_button.description == "Send"
+
+
+async def test_a_long_reply_ends_as_one_widget_with_every_word_once(chat, srv):
+    w = chat(srv)
+    reply = await w.send("Count to 3000")  # about 14,000 characters: several segments
+    assert len(reply) > 3 * w.segment_chars
+    [body] = with_class(w, "chat-assistant")[0].children[0].children
+    shown = html.unescape(re.sub(r"<[^>]+>", " ", body.value))
+    assert shown.split() == reply.split()
+
+
+def test_markdown_fast_path_agrees_with_mistune():
+    """Plain one-line text skips the parser: the HTML must be what mistune itself gives."""
+    import random
+
+    from ollama_nb.widgets.markdown import _MARKDOWN
+
+    alphabet = list("ab1 2.)(,;'\"?$%@/\u00a0\u3000中文é") + ["  ", "    ", "12. ", "3) "]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert markdown_to_html(text) == _MARKDOWN(text).strip(), repr(text)

@@ -20,6 +20,7 @@ import ollama  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.testing.compare import compare_images  # noqa: E402
 
+from ollama_nb import fonts  # noqa: E402
 from ollama_nb.server import PracticeServer  # noqa: E402
 from ollama_nb.widgets import embeddings as emb  # noqa: E402
 
@@ -67,7 +68,7 @@ def test_pca_figure_matches_the_stored_image(client, tmp_path):
 
 def test_plot_returns_a_figure_with_a_stable_repr(client):
     fig = emb.plot_embeddings(SENTENCES, labels=GROUPS, client=client)
-    assert repr(fig) == "<Figure size 700x500 with 1 Axes>"
+    assert repr(fig) == "<Figure size 1000x700 with 1 Axes>"
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cats", "dogs", "sky", "code"]
     assert len(ax.texts) == len(SENTENCES)
@@ -112,34 +113,29 @@ def test_empty_text_is_refused(client):
         emb.plot_embeddings(["a cat", "  "], client=client)
 
 
-def test_heatmap_has_the_texts_as_labels_including_chinese(client, monkeypatch):
-    monkeypatch.setitem(emb._font_state, "warned", False)
+def test_heatmap_has_the_texts_as_labels_including_chinese(client):
     texts = ["天空是蓝色的因为瑞利散射", "猫坐在垫子上", "The cat sat on the mat."]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = emb.similarity_heatmap(texts, client=client)
         png = emb.figure_png(fig)
     assert png.startswith(b"\x89PNG")
-    assert repr(fig) == "<Figure size 600x450 with 2 Axes>"
+    assert repr(fig) == "<Figure size 950x500 with 2 Axes>"
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == texts
-    assert [t.get_text() for t in ax.get_xticklabels()] == texts
+    rows = [f"{i}  {t}" for i, t in enumerate(texts, 1)]
+    assert [t.get_text() for t in ax.get_yticklabels()] == rows
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
     sims = ax.images[0].get_array()
     assert np.allclose(np.diag(sims), 1.0)
-    ours = [w for w in caught if "glyphs is installed" in str(w.message)]
-    if emb.cjk_font():
-        assert not ours
-        assert emb.cjk_font() in ax.get_yticklabels()[0].get_fontfamily()
-    else:
-        assert len(ours) == 1  # one clear warning, not one per glyph
-        assert not [w for w in caught if "missing from font" in str(w.message)]
+    family = fonts.cjk_family()
+    assert family, "the project installs a CJK font (pylopdf-fonts-zh-cn); none was found"
+    assert ax.get_yticklabels()[0].get_fontfamily()[0] == family
+    assert not [str(w.message) for w in caught], "drawing Chinese labels warned"
 
 
-def test_a_found_cjk_font_is_used_for_the_labels(client, monkeypatch):
-    monkeypatch.setitem(emb._font_state, "searched", True)
-    monkeypatch.setitem(emb._font_state, "font", "DejaVu Sans")  # stands in for a CJK font
-    fig = emb.similarity_heatmap(["猫坐在垫子上", "The cat sat on the mat."], client=client)
-    assert fig.axes[0].get_yticklabels()[0].get_fontfamily()[0] == "DejaVu Sans"
+def test_latin_labels_keep_matplotlib_s_default_font(client):
+    fig = emb.similarity_heatmap(["The cat sat on the mat.", "A dog."], client=client)
+    assert fig.axes[0].get_yticklabels()[0].get_fontfamily() == matplotlib.rcParams["font.family"]
 
 
 @pytest.mark.parametrize(("method", "package"), [("tsne", "sklearn"), ("umap", "umap")])
@@ -192,6 +188,60 @@ def test_explorer_error_is_one_sentence(server):
     assert w.status.startswith("The model 'no-such-embedder' is not installed")
     assert "embeddings-status" in w.status_line._dom_classes
     w.close()
+
+
+# -- labels never overlap -------------------------------------------------------------------------
+def _boxes(fig, artists):
+    """Each text's own box (for a moved label, without the line to its point)."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    return [Text.get_window_extent(a, renderer) for a in artists]
+
+
+def _overlapping(boxes) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if boxes[i].overlaps(boxes[j])
+    ]
+
+
+CROWD = [f"The cat number {i} sat on the mat near the door." for i in range(14)] + [
+    f"Sunlight and the blue sky, part {i}." for i in range(6)
+]
+
+
+@pytest.mark.parametrize("texts", [SENTENCES, CROWD], ids=["sentences", "crowded"])
+def test_point_labels_overlap_neither_each_other_nor_the_legend(client, texts):
+    groups = [t.split()[1] for t in texts]
+    fig = emb.plot_embeddings(texts, labels=groups, client=client)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = _boxes(fig, ax.texts)
+    assert len(labels) == len(texts)
+    assert not _overlapping(labels)
+    legend = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    assert not [b for b in labels if b.overlaps(legend)]
+    frame = ax.get_window_extent(fig.canvas.get_renderer())
+    assert all(frame.x0 - 1 <= b.x0 and b.x1 <= frame.x1 + 1 for b in labels)
+    assert all(frame.y0 - 1 <= b.y0 and b.y1 <= frame.y1 + 1 for b in labels)
+    sizes = {t.get_fontsize() for t in ax.texts}
+    assert min(sizes) >= 10 and ax.title.get_fontsize() >= 14  # readable on a projector
+
+
+def test_heatmap_labels_are_horizontal_and_never_collide(client):
+    texts = CROWD[:12] + ["天空是蓝色的因为瑞利散射", "猫坐在垫子上"]
+    fig = emb.similarity_heatmap(texts, client=client)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+        assert all(t.get_rotation() == 0 for t in ticks)
+        assert not _overlapping(_boxes(fig, ticks))
+    assert min(t.get_fontsize() for t in ax.get_yticklabels()) >= 6
 
 
 if __name__ == "__main__":

@@ -17,10 +17,19 @@ def _raised(call) -> BaseException:
 
 
 def _one_sentence(text: str) -> None:
-    assert "\n" not in text and text.endswith(".") and "Traceback" not in text
+    assert "\n" not in text and text.endswith((".", "。")) and "Traceback" not in text
 
 
-def test_each_failure_gets_one_sentence(client, server):
+@pytest.fixture(params=["en", "zh"])
+def lang(request):
+    from ollama_nb import i18n
+
+    i18n.set_lang(request.param)
+    yield request.param
+    i18n.set_lang(None)
+
+
+def test_each_failure_gets_one_sentence(client, server, lang):
     cases = {
         "missing model": _raised(lambda: client.chat(model="nope", messages=[])),
         "dead server": _raised(lambda: ollama.Client(host="http://127.0.0.1:9").list()),
@@ -44,6 +53,14 @@ def test_each_failure_gets_one_sentence(client, server):
     texts = {name: explain(exc) for name, exc in cases.items()}
     for text in texts.values():
         _one_sentence(text)
+    if lang == "zh":
+        assert "'nope'" in texts["missing model"] and "没有安装模型" in texts["missing model"]
+        assert "连接不上" in texts["dead server"]
+        assert texts["empty model"].startswith("请求无效：model")
+        assert "连接就断开了" in texts["cut"]
+        assert "服务器正忙" in texts["busy"]
+        assert "超时" in texts["timeout"]
+        return
     assert "'nope' is not installed" in texts["missing model"]
     assert "Cannot reach an Ollama server" in texts["dead server"]
     assert texts["empty model"].startswith("The request is not valid: model")

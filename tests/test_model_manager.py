@@ -73,7 +73,7 @@ async def test_table_lists_local_models_and_sorts(manager):
     assert set(names) == {"llama3.1:latest", "nomic-embed-text:latest"}
     table = manager.table.value
     assert "class='models-table'" in table
-    assert '<tr data-model="llama3.1:latest">' in table
+    assert '<tr data-model="llama3.1:latest" data-action="select"' in table
     assert "4.9 GB" in table and "Q4_K_M" in table and "nomic-bert" in table
     assert "5.2 GB on disk" in manager.total_label.value
     manager.sort("size", descending=False)
@@ -106,7 +106,7 @@ async def test_pull_reaches_100_percent_and_updates_table(manager, server):
     assert len(manager.layer_bars) >= 2  # weights plus the small template/license layers
     assert all(bar.value == 100 for bar in manager.layer_bars.values())
     assert "gemma3:270m" in {m["name"] for m in manager.models}
-    assert '<tr data-model="gemma3:270m">' in manager.table.value
+    assert '<tr data-model="gemma3:270m" data-action="select"' in manager.table.value
     assert manager.status == "Pulled gemma3:270m."
     assert "gemma3:270m" in local_names(server.url)
 
@@ -280,7 +280,8 @@ def test_modelfile_fallback_reads_from_and_system():
 async def test_create_from_an_unknown_base_is_one_sentence(manager):
     assert await manager.create("x", "FROM no-such-base\n") is False
     assert manager.last_error == manager.status
-    assert manager.status.startswith("The model 'no-such-base' is not installed")
+    # Ollama pulls a missing base first, so the error is the pull's: no such model
+    assert manager.status.startswith("There is no model named 'no-such-base' in the registry")
     assert "failed" in manager.create_log.value
 
 
@@ -301,3 +302,135 @@ async def test_selecting_a_model_shows_it_once(manager):
     await asyncio.sleep(0.1)
     assert shown == ["llama3.1:latest"]
     assert manager.model_select.value == "llama3.1:latest"
+
+
+# -- the table is the control ---------------------------------------------------------------------
+def click(manager, action: str, value: str = "") -> None:
+    """What the browser's Bridge sends for a click on a data-action element."""
+    manager.bridge._on_message(manager.bridge, {"action": action, "value": value}, [])
+
+
+@pytest.mark.anyio
+async def test_a_header_click_sorts_and_a_second_click_reverses(manager):
+    names = lambda: [m["name"] for m in manager.sorted_models()]  # noqa: E731
+    assert names()[0] == "llama3.1:latest"  # by name
+    click(manager, "sort", "size")
+    assert names()[0] == "nomic-embed-text:latest"  # the smaller one first
+    assert 'data-value="size" title="Sort by size">Size ▲</th>' in manager.table.value
+    click(manager, "sort", "size")
+    assert names()[0] == "llama3.1:latest" and "Size ▼" in manager.table.value
+    assert manager.table.value.index("llama3.1") < manager.table.value.index("nomic")
+    click(manager, "sort", "no-such-column")  # ignored
+    assert manager.sort_column.value == "size"
+
+
+@pytest.mark.anyio
+async def test_a_row_click_shows_its_details_and_marks_the_row(manager):
+    click(manager, "select", "llama3.1:latest")
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if manager.details:
+            break
+    assert manager.details["name"] == "llama3.1:latest"
+    assert "models-details-body" in manager.details_view.value
+    assert "data-value=\"llama3.1:latest\" class='selected'" in manager.table.value
+
+
+@pytest.mark.anyio
+async def test_row_delete_asks_next_to_the_table_and_removes_the_row(manager, server):
+    click(manager, "delete", "nomic-embed-text:latest")
+    assert manager.confirm_box.layout.display == "flex"
+    assert "Delete nomic-embed-text:latest and free" in manager.confirm_text.value
+    assert "nomic-embed-text:latest" in local_names(server.url)
+    assert manager.status_line is manager._status_views["table"]
+    assert await manager.confirm_delete() is True
+    assert "nomic-embed-text:latest" not in manager.table.value
+    assert "Deleted nomic-embed-text:latest" in manager._status_views["table"].value
+    assert manager._status_views["pull"].value == ""
+
+
+@pytest.mark.anyio
+async def test_row_copy_opens_the_copy_box_with_a_free_name(manager):
+    click(manager, "copy", "llama3.1:latest")
+    assert manager.copy_box.layout.display == "flex"
+    assert manager.copy_name.value == "llama3.1-copy"
+    manager.copy_button.click()
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if "llama3.1-copy:latest" in {m["name"] for m in manager.models}:
+            break
+    assert "llama3.1-copy:latest" in {m["name"] for m in manager.models}
+    assert manager.copy_box.layout.display == "none"
+    assert manager.start_copy("llama3.1:latest") == "llama3.1-copy2"
+
+
+@pytest.mark.anyio
+async def test_refresh_clears_an_old_status(manager):
+    manager.request_delete("llama3.1")
+    manager.cancel_delete()
+    assert "Kept llama3.1:latest" in manager.status_line.value
+    manager.refresh_button.click()
+    await asyncio.sleep(0.3)
+    assert manager.status_line.value == ""
+
+
+@pytest.mark.anyio
+async def test_pull_status_sits_by_the_pull_and_cancel_leaves_no_pulling_line():
+    with slow_server("pull-speed=20MB/s") as srv:
+        w = ModelManager(client=ollama.AsyncClient(host=srv.url))
+        task = asyncio.ensure_future(w.pull("all-minilm"))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if w.pull_totals()[0] > 0:
+                break
+        assert "Pulling all-minilm" in w._status_views["pull"].value
+        w.cancel_pull()
+        assert await asyncio.wait_for(task, 5) is False
+        figures = w.pull_figures.value
+        assert figures.startswith("<b>Cancelled</b> at ") and "pulling" not in figures.lower()
+        assert "ETA" not in figures
+        assert "Cancelled the pull" in w._status_views["pull"].value
+        assert w._status_views["table"].value == ""
+        w.close()
+
+
+@pytest.mark.anyio
+async def test_eta_comes_from_a_smoothed_rate_and_never_reads_zero_with_much_left():
+    with slow_server("pull-speed=100MB/s") as srv:  # gemma3:270m: 292 MB, about 3 s
+        w = ModelManager(client=ollama.AsyncClient(host=srv.url))
+        task = asyncio.ensure_future(w.pull("gemma3:270m"))
+        seen = []
+        while not task.done():
+            await asyncio.sleep(0.1)
+            done, total = w.pull_totals()
+            if "ETA" in w.pull_figures.value and total:
+                seen.append((done / total, w.pull_figures.value))
+        assert await task is True
+        assert seen
+        for share, figures in seen:
+            if share < 0.8:
+                assert "ETA 0:00" not in figures, figures
+        assert "layers" in seen[0][1] or "pulling" not in seen[0][1]  # no digest on show
+        w.close()
+
+
+@pytest.mark.anyio
+async def test_a_shown_panel_follows_changes_made_elsewhere(manager, server):
+    manager.bridge._on_message(manager.bridge, {"action": "_shown", "value": ""}, [])
+    assert manager.bridge.views == 1 and manager._ticker is not None
+    ollama.Client(host=server.url).delete("nomic-embed-text")  # a cell deletes a model
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        if "nomic-embed-text" not in manager.table.value:
+            break
+    assert "nomic-embed-text" not in manager.table.value
+    assert "1 model," in manager.total_label.value
+    ollama.Client(host=server.url).generate(model="llama3.1", prompt="hi", keep_alive="5m")
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        if "models-row-unload" in manager.table.value:
+            break
+    assert "data-expires=" in manager.running_view.value  # the browser ticks it each second
+    assert 'data-action="unload" data-value="llama3.1:latest"' in manager.table.value
+    manager.bridge._on_message(manager.bridge, {"action": "_hidden", "value": ""}, [])
+    assert manager.bridge.views == 0

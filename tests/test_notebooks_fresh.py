@@ -41,7 +41,9 @@ CHECK = re.compile(r'ollama_nb\.exercises\.check\("(\d\d\.\d+)"')
 
 
 def load(name: str) -> nbformat.NotebookNode:
-    return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if "ollama_nb_nav" not in c.metadata]  # editions' links
+    return nb
 
 
 def code_cells(nb) -> list:

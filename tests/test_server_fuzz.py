@@ -128,9 +128,9 @@ def _mangle(text: str, how: str) -> bytes:
             "utf-8", "surrogatepass"
         )
     if how == "surrogate":
-        return text.replace(
-            "{", '{"system":"\\ud800\\udc00\\udfff","prompt":"\\ud83d",', 1
-        ).encode("utf-8", "surrogatepass")
+        return text.replace("{", '{"system":"\\ud800\\udc00\\udfff","prompt":"\\ud83d",', 1).encode(
+            "utf-8", "surrogatepass"
+        )
     if how == "badutf8":
         return text.encode("utf-8", "surrogatepass").replace(b'"model": "', b'"model": "\xff', 1)
     if how == "bom":

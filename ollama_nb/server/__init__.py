@@ -6,19 +6,28 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-import sys
-import threading
+import os
 
-import tornado.netutil
+# The server's matrix work (embedding projections, a few hundred numbers per text) is small.
+# OpenBLAS's own thread pool, spinning on a busy 2-core machine, made one 4096-wide projection
+# take 75 s instead of 0.6 s; one thread is the right size. Only takes effect when numpy is
+# loaded after this (python -m ollama_nb.server, the test session, make notebooks).
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from .app import MAX_BLOB, ServerState
-from .origins import policy_for
-from .routes import make_app
-from .serving import HTTPServer, raise_fd_limit
-from .store import Store
+import asyncio  # noqa: E402
+import ipaddress  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+import tornado.netutil  # noqa: E402
+
+from .app import MAX_BLOB, ServerState  # noqa: E402
+from .origins import policy_for  # noqa: E402
+from .routes import make_app  # noqa: E402
+from .serving import HTTPServer, raise_fd_limit  # noqa: E402
+from .store import Store  # noqa: E402
 
 __all__ = ["PracticeServer", "is_loopback"]
 
@@ -43,9 +52,13 @@ def _bind(host: str, port: int) -> list[socket.socket]:
     return tornado.netutil.bind_sockets(port, host, family=family, backlog=1024)
 
 
-def _http_server(state: ServerState) -> HTTPServer:
+def _http_server(state: ServerState, **classroom) -> HTTPServer:
+    """The HTTP server; `classroom` options go to learners.Classroom (per-learner stores)."""
+    from .learners import Classroom
+
     raise_fd_limit()
-    return HTTPServer(make_app(state), max_body_size=MAX_BLOB + 1)
+    router = Classroom(make_app(state), state, **classroom)
+    return HTTPServer(router, max_body_size=MAX_BLOB + 1)
 
 
 class PracticeServer:
@@ -59,14 +72,25 @@ class PracticeServer:
         state_dir: str | None = None,
         faults=None,
         origins: list[str] | None = None,
+        pose_as_ollama: bool = False,
+        installed: list[str] | str | None = None,
+        pull_budget: int | str | None = None,
+        **classroom,
     ) -> None:
         """`origins`: extra browser origins allowed besides Ollama's defaults (None: the
-        `OLLAMA_ORIGINS` variable, as Ollama reads it)."""
+        `OLLAMA_ORIGINS` variable, as Ollama reads it). `classroom`: teacher=True,
+        max_learners, max_models, max_blob_bytes (learners.py)."""
         self.host = host
         self.port = port
         self.state = ServerState(
             Store(state_dir), speed, _fault_plan(faults), policy_for(host, origins)
         )
+        self.classroom = {"state_dir": state_dir, **classroom}
+        self.pose = None  # pose.Pose when posing as a real Ollama: its pull counters
+        if pose_as_ollama:
+            from .pose import apply
+
+            self.pose = apply(self.state, installed, pull_budget)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: HTTPServer | None = None
@@ -74,6 +98,10 @@ class PracticeServer:
     @property
     def store(self) -> Store:
         return self.state.store
+
+    def learner_url(self, name: str) -> str:
+        """The OLLAMA_HOST that gives learner `name` a store of their own."""
+        return f"{self.url}/u/{name}"
 
     @property
     def url(self) -> str:
@@ -96,7 +124,7 @@ class PracticeServer:
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
             self._loop = loop
-            self._server = _http_server(self.state)
+            self._server = _http_server(self.state, **self.classroom)
             self._server.add_sockets(sockets)
             ready.set()
             try:

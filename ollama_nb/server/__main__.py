@@ -27,6 +27,15 @@ def main(argv: list[str] | None = None) -> int:
         help="tokens per second when streaming (0 = as fast as possible)",
     )
     parser.add_argument("--state", default=None, help="keep the model store in this folder")
+    parser.add_argument(
+        "--teacher", action="store_true", help="serve the teacher's view at /teacher"
+    )
+    parser.add_argument(
+        "--max-learners",
+        type=int,
+        default=None,
+        help="how many learner stores /u/<name>/ may create (default 500)",
+    )
     parser.add_argument("--faults", default=None, help="fault injection SPEC (see README)")
     parser.add_argument(
         "--origins",
@@ -41,9 +50,22 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PID",
         help="stop when this process ends (used by ollama_nb.setup)",
     )
+    parser.add_argument(
+        "--pose-as-ollama",
+        action="store_true",
+        help="no practice marks, only --installed models, pulls limited by --pull-budget",
+    )
+    parser.add_argument("--installed", default="", help="with --pose-as-ollama: a,b,c")
+    parser.add_argument("--pull-budget", default=None, help="with --pose-as-ollama: e.g. 1GB")
     args = parser.parse_args(argv)
     try:
         plan = _fault_plan(args.faults)
+        access = policy_for(args.host, origins_from_env(args.origins))
+        state = ServerState(Store(args.state), args.speed, plan, access)
+        if args.pose_as_ollama:
+            from .pose import apply
+
+            apply(state, args.installed, args.pull_budget)
         sockets = _bind(args.host, args.port)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -60,10 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         print("faults:\n" + plan.describe(), file=sys.stderr)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"listening on http://{host}:{port}", flush=True)
+    if args.teacher:
+        print(f"teacher's view: http://{host}:{port}/teacher", file=sys.stderr)
 
     async def serve() -> None:
-        access = policy_for(args.host, origins_from_env(args.origins))
-        server = _http_server(ServerState(Store(args.state), args.speed, plan, access))
+        classroom = {"state_dir": args.state, "teacher": args.teacher}
+        if args.max_learners is not None:
+            classroom["max_learners"] = args.max_learners
+        server = _http_server(state, **classroom)
         server.add_sockets(sockets)
         while True:
             await asyncio.sleep(1)

@@ -59,6 +59,8 @@ class Base(tornado.web.RequestHandler):
     def initialize(self, state: ServerState) -> None:
         self.state = state
         self.store = state.store
+        if getattr(state, "pose", None):
+            self.clear()  # headers again, now that the state says this server poses
         self._chunks: list[bytes] = []
         self._size = 0
         self._too_large = False
@@ -67,6 +69,8 @@ class Base(tornado.web.RequestHandler):
         self._body_read = False
 
     def set_default_headers(self) -> None:
+        if getattr(getattr(self, "state", None), "pose", None):  # posing (pose.py): no marks
+            return
         self.set_header("Server", "ollama_nb practice server")
         self.set_header(PRACTICE_HEADER, "1")
         origin = self.request.headers.get("Origin", "")
@@ -198,9 +202,14 @@ class Base(tornado.web.RequestHandler):
                 self.write(line)
                 sent += 1
                 if rate:
-                    await self.flush()
+                    # Behind schedule (a busy room), due lines go out together in one write;
+                    # only a reader that is still taking the last write is waited for.
                     delay = start + sent / rate - time.monotonic()
                     if delay > 0:
+                        if self.request.connection.stream.writing():
+                            await self.flush()
+                        else:
+                            self.flush()
                         await asyncio.sleep(delay)
                 elif sent % 32 == 1:
                     await self.flush()

@@ -6,10 +6,11 @@ stream is the hot path.
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import json
+import time
 
-from . import engine, heavy, structured, toolcalls, vision
+from . import engine, heavy, imagefacts, pose, structured, toolplan, vision
 from .app import Base, ndjson_line, wants_stream
 from .store import Model, now_iso
 from .validate import (
@@ -26,7 +27,7 @@ from .validate import (
 
 # -- chat and generate -----------------------------------------------------------------------
 class Completion(Base):
-    """What chat and generate share: finding the model, pacing, metrics."""
+    """What chat and generate share: finding the model, pacing, metrics, logprobs."""
 
     SUPPORTED_METHODS = ("POST",)
 
@@ -35,6 +36,8 @@ class Completion(Base):
 
     def check_capabilities(self, model: Model, text: str, kind: str, think, tools=None) -> None:
         caps = model.info.capabilities
+        if model.info.is_cloud:  # runs on ollama.com, which needs this Ollama to be signed in
+            raise ApiError(401, "unauthorized")
         if "completion" not in caps:
             raise ApiError(400, f'"{text}" does not support {kind}')
         if tools and "tools" not in caps:
@@ -43,9 +46,20 @@ class Completion(Base):
         if think not in (None, False) and "thinking" not in caps:
             raise ApiError(400, f'"{text}" does not support thinking')
 
+    @staticmethod
+    def logprob_count(body: dict) -> int | None:
+        """How many alternatives each `logprobs` entry lists; None when logprobs are off."""
+        top = body.get("top_logprobs")
+        if top is not None and (isinstance(top, bool) or not 0 <= top <= 20 or top != int(top)):
+            raise ApiError(400, "top_logprobs must be between 0 and 20")
+        return int(top or 0) if body.get("logprobs") else None
+
     def metrics(self, model: Model, prompt_tokens: int, eval_tokens: int, loaded: bool) -> dict:
         speed = self.state.speed or model.info.tokens_per_second
-        load = 25_000_000 if loaded else int(900_000_000 + model.size / 5)
+        if self.state.speed:  # paced: the load is really waited for, so keep it short
+            load = 25_000_000 if loaded else int(300_000_000 + model.size / 50)
+        else:
+            load = 25_000_000 if loaded else int(900_000_000 + model.size / 5)
         prompt = int(prompt_tokens * 1e9 / (speed * 12))
         evaluation = int(max(eval_tokens, 1) * 1e9 / speed)
         return {
@@ -56,6 +70,20 @@ class Completion(Base):
             "eval_count": max(eval_tokens, 1),
             "eval_duration": evaluation,
         }
+
+    async def warm_up(self, done: dict) -> None:
+        """At a set `--speed`, the pause before the first token: loading and reading the
+        prompt, so a stream's wall time matches its `total_duration` too."""
+        if self.state.speed:
+            await asyncio.sleep((done["load_duration"] + done["prompt_eval_duration"]) / 1e9)
+
+    async def wait_for_generation(self, done: dict, started: float) -> None:
+        """A non-streamed reply is sent when generation would end, as Ollama sends it, so its
+        wall time matches its `total_duration` (only at a set `--speed`)."""
+        if self.state.speed:
+            left = done["total_duration"] / 1e9 - (time.monotonic() - started)
+            if left > 0:
+                await asyncio.sleep(left)
 
     def reply_for(
         self,
@@ -69,26 +97,30 @@ class Completion(Base):
         images: list[bytes],
     ) -> engine.Reply:
         reply = engine.Reply()
-        if images:
-            if "vision" not in model.info.capabilities:
-                raise ApiError(400, "this model is missing data required for image input")
-            try:
-                reply.content = " ".join(
-                    vision.describe(img, "zh" if engine.is_chinese(prompt) else "en")
-                    for img in images
-                )
-            except ValueError as exc:
-                raise ApiError(400, str(exc)) from None
-        elif fmt not in (None, ""):
-            try:
+        if images and "vision" not in model.info.capabilities:
+            raise ApiError(400, "this model is missing data required for image input")
+        lang = "zh" if engine.is_chinese(prompt) else "en"
+        try:
+            if fmt not in (None, "") and images:
+                measured = [vision.measure(img) for img in images]
+                reply.content = imagefacts.reply(fmt, prompt, options.get("seed", 0), measured)
+            elif fmt not in (None, ""):
                 reply.content = structured.generate(fmt, prompt, options.get("seed", 0))
-            except ValueError as exc:
-                raise ApiError(400, str(exc)) from None
-        else:
-            reply.content = engine.compose_answer(prompt, system, history, options)
-        if think not in (False,) and "thinking" in model.info.capabilities:
-            reply.thinking = engine.thinking_for(prompt)
+            elif images:
+                reply.content = " ".join(vision.describe(img, lang) for img in images)
+            else:
+                reply.content = engine.compose_answer(prompt, system, history, options)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        if think is not False and "thinking" in model.info.capabilities:
+            reply.thinking = engine.thinking_for(prompt, engine.think_level(think))
         return reply
+
+
+def _logprob_field(entries: list[dict] | None, i: int) -> str:
+    if entries is None:
+        return ""
+    return ',"logprobs":' + json.dumps([entries[i]], ensure_ascii=False)
 
 
 class Chat(Completion):
@@ -96,12 +128,14 @@ class Chat(Completion):
     request_type = "ChatRequest"
 
     async def post(self) -> None:
+        started = time.monotonic()
         body = self.body()
         text = model_field(body)
         model = self.find_model(text, (400, "model is required"))
         messages = check_messages(body.get("messages"))
         tools = body.get("tools") or []
         think = check_think(body.get("think"))
+        top = self.logprob_count(body)
         self.check_capabilities(model, text, "chat", think, tools)
         options = {**model.effective_parameters, **check_options(body.get("options"))}
         keep = keep_alive_seconds(body.get("keep_alive"))
@@ -128,7 +162,8 @@ class Chat(Completion):
         last = messages[-1]
         prompt = users[-1] if users else ""
         images = decode_images(last.get("images")) if last.get("role") == "user" else []
-        reply = self._tool_reply(tools, messages, prompt)
+        thinks = think is not False and "thinking" in model.info.capabilities
+        reply = self._tool_reply(tools, messages, prompt, thinks and engine.think_level(think))
         if reply is None:
             reply = await _offload_reply(
                 model,
@@ -140,6 +175,7 @@ class Chat(Completion):
                 think,
                 images,
             )
+        reply = pose.unlabel(self.state, reply)
         content_tokens, reason = engine.limit(reply.content, options)
         thinking_tokens = engine.tokenize(reply.thinking)
         prompt_tokens = sum(engine.count_tokens(m.get("content") or "") + 4 for m in messages)
@@ -154,6 +190,10 @@ class Chat(Completion):
                 model, prompt_tokens, len(content_tokens) + len(thinking_tokens), loaded
             ),
         }
+        salt = json.dumps(messages, sort_keys=True, ensure_ascii=False)[-2000:]
+        entries = None
+        if top is not None:
+            entries = engine.logprobs(thinking_tokens + content_tokens, top, salt)
         if reply.tool_calls:
             done_message = {"role": "assistant", "content": "", "tool_calls": reply.tool_calls}
         else:
@@ -165,42 +205,46 @@ class Chat(Completion):
             if reply.tool_calls:
                 message["tool_calls"] = reply.tool_calls
             done["message"] = message
+            if entries is not None:
+                done["logprobs"] = entries
+            await self.wait_for_generation(done, started)
             done["created_at"] = now_iso()
             return self.send_json(done)
+        await self.warm_up(done)
         await self.stream(
-            self._chunks_for(text, thinking_tokens, content_tokens, done_message, done)
+            self._chunks_for(text, thinking_tokens, content_tokens, done_message, done, entries)
         )
 
-    def _tool_reply(self, tools: list, messages: list[dict], prompt: str) -> engine.Reply | None:
-        """A tool call when tools fit the question; the final answer once tool results are in.
+    def _tool_reply(
+        self, tools: list, messages: list[dict], prompt: str, level
+    ) -> engine.Reply | None:
+        """Tool calls while the question still needs them; the final answer once it does not.
 
-        The library's own example sends the tool results without `tools`, so a trailing
-        `tool` message alone is enough for the final answer.
+        This is Ollama's documented agent loop: after `tool` results the model calls further
+        tools when a part of the question has no result yet, and answers otherwise. The
+        library's own example sends the results without `tools`, so then it always answers.
         """
-        if messages[-1].get("role") == "tool":
-            return engine.Reply(content=toolcalls.final_answer(messages))
-        if not tools:
+        plan = toolplan.plan(tools, messages, prompt)
+        if plan is None:
             return None
-        choice = toolcalls.choose_tool(tools, prompt)
-        if choice is None:
-            return None
-        name, arguments = choice
-        call_id = "call_" + hashlib.sha256(f"{name}{arguments}".encode()).hexdigest()[:8]
-        return engine.Reply(
-            tool_calls=[
-                {"id": call_id, "function": {"index": 0, "name": name, "arguments": arguments}}
-            ]
-        )
+        thinking = engine.thinking_for_tools(prompt, plan.calls, level) if level else ""
+        if plan.calls:
+            return engine.Reply(tool_calls=plan.calls, thinking=thinking)
+        return engine.Reply(content=plan.answer, thinking=thinking)
 
-    def _chunks_for(self, model_text, thinking, content, tool_message, done):
+    def _chunks_for(self, model_text, thinking, content, tool_message, done, entries):
         head = '{"model":' + json.dumps(model_text, ensure_ascii=False) + ',"created_at":"'
         think_mid = '","message":{"role":"assistant","content":"","thinking":'
         mid = '","message":{"role":"assistant","content":'
-        tail = '},"done":false}\n'
+        i = 0
         for token in thinking:
+            tail = "}" + _logprob_field(entries, i) + ',"done":false}\n'
             yield head + now_iso() + think_mid + json.dumps(token, ensure_ascii=False) + tail
+            i += 1
         for token in content:
+            tail = "}" + _logprob_field(entries, i) + ',"done":false}\n'
             yield head + now_iso() + mid + json.dumps(token, ensure_ascii=False) + tail
+            i += 1
         if tool_message:
             yield ndjson_line(
                 {
@@ -225,12 +269,15 @@ class Generate(Completion):
     request_type = "GenerateRequest"
 
     async def post(self) -> None:
+        started = time.monotonic()
         body = self.body()
         text = model_field(body)
         model = self.find_model(text, (404, "model '' not found"))
         think = check_think(body.get("think"))
+        top = self.logprob_count(body)
         self.check_capabilities(model, text, "generate", think)
-        if body.get("suffix"):
+        suffix = body.get("suffix") or ""
+        if suffix and "insert" not in model.info.capabilities:
             raise ApiError(
                 400, f"{require_name(text, (400, ''), (400, '')).full} does not support insert"
             )
@@ -252,9 +299,13 @@ class Generate(Completion):
             }
             return await self.stream([ndjson_line(done)]) if stream else self.send_json(done)
         system = body.get("system") or model.system
-        reply = await _offload_reply(
-            model, prompt, system, [], options, body.get("format"), think, images
-        )
+        if suffix:
+            reply = engine.Reply(content=engine.fill_in_middle(prompt, suffix))
+        else:
+            reply = await _offload_reply(
+                model, prompt, system, [], options, body.get("format"), think, images
+            )
+        reply = pose.unlabel(self.state, reply)
         tokens, reason = engine.limit(reply.content, options)
         thinking = engine.tokenize(reply.thinking)
         prompt_tokens = engine.count_tokens(prompt) + engine.count_tokens(system) + 4
@@ -268,32 +319,44 @@ class Generate(Completion):
         }
         if not body.get("raw"):
             done["context"] = engine.context_ids(engine.tokenize(prompt) + tokens)
+        entries = None
+        if top is not None:
+            entries = engine.logprobs(thinking + tokens, top, f"{system}\n{prompt}\n{suffix}")
         if not stream:
             done["response"] = "".join(tokens)
             if thinking:
                 done["thinking"] = reply.thinking
+            if entries is not None:
+                done["logprobs"] = entries
+            await self.wait_for_generation(done, started)
             done["created_at"] = now_iso()
             return self.send_json(done)
-        await self.stream(self._chunks_for(text, thinking, tokens, done))
+        await self.warm_up(done)
+        await self.stream(self._chunks_for(text, thinking, tokens, done, entries))
 
-    def _chunks_for(self, model_text, thinking, tokens, done):
+    def _chunks_for(self, model_text, thinking, tokens, done, entries):
         head = '{"model":' + json.dumps(model_text, ensure_ascii=False) + ',"created_at":"'
+        i = 0
         for token in thinking:
             yield (
                 head
                 + now_iso()
                 + '","response":"","thinking":'
                 + json.dumps(token, ensure_ascii=False)
+                + _logprob_field(entries, i)
                 + ',"done":false}\n'
             )
+            i += 1
         for token in tokens:
             yield (
                 head
                 + now_iso()
                 + '","response":'
                 + json.dumps(token, ensure_ascii=False)
+                + _logprob_field(entries, i)
                 + ',"done":false}\n'
             )
+            i += 1
         done["created_at"] = now_iso()
         yield ndjson_line(done)
 

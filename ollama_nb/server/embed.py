@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import engine, heavy
+from . import engine, heavy, semantic
 from .app import NOT_PULLED, Base
 from .validate import ApiError, keep_alive_seconds, model_field
 
@@ -72,7 +72,7 @@ def _embed(model: str, load: int, items: list[str], context: int, dim: int, dime
             item = "".join(pieces[:context])
         tokens += min(len(pieces), context)
         kept.append(item)
-    vectors = engine.embeddings(kept, dim)
+    vectors = semantic.vectors(kept, dim)
     if dimensions and dimensions < dim:
         vectors = [engine.shrink(vector, dimensions) for vector in vectors]
     answer = {
@@ -96,10 +96,9 @@ class Embeddings(Base):
         self.store.touch(model, keep_alive_seconds(body.get("keep_alive")))
         prompt = body.get("prompt") or ""
         check_batch([prompt])
+        dim = model.info.embedding_length
         vector = (
-            await heavy.in_thread(
-                engine.embedding, prompt, model.info.embedding_length, normalize=False
-            )
+            (await heavy.in_thread(semantic.vectors, [prompt], dim, normalize=False))[0]
             if prompt
             else []
         )

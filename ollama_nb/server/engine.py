@@ -98,27 +98,88 @@ _OPS = {
 }
 
 
-def evaluate(prompt: str) -> int | float | None:
-    """The value of the first "a op b" in the prompt (None without one, or for a / 0)."""
-    match = _ARITH.search(prompt)
-    if not match:
-        return None
-    a, op, b = float(match[1]), _OPS[match[2].lower()], float(match[3])
-    if op == "/" and b == 0:
-        return None
-    value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0}[op]
+_CUE_BEFORE = re.compile(
+    r"(?:what(?:'s| is| are| does)|how much|how many|calculate|compute|evaluate|solve|"
+    r"work out|add|subtract|multiply|divide|计算|算一下|算算|求|请问)[^\w]*$",
+    re.IGNORECASE,
+)
+_CUE_AFTER = re.compile(r"\s*(?:=|\?|？|等于|是多少|equals?\b|\bis what\b)", re.IGNORECASE)
+_ID_BEFORE = re.compile(r"[A-Za-z0-9_#/:.\-]$")
+_ID_AFTER = re.compile(r"[A-Za-z0-9_/\-]")
+_EXPRESSION = re.compile(r"[\d(][\d\s.+\-*/×÷()]*[\d)]")
+
+
+def _asked(prompt: str) -> tuple[str, int | float | None] | None:
+    """The arithmetic the prompt really asks for, as (expression, value); None without one.
+
+    Digits in an id, a date or a document ("doc 437-48", "2024-05-01") are not a sum: an
+    expression counts only when the prompt is little more than it, or a question word comes
+    right before it ("what is", "calculate", "计算") or "=", "?", "等于" right after.
+    """
+    for match in _ARITH.finditer(prompt):
+        before = prompt[max(0, match.start() - 40) : match.start()]
+        after = prompt[match.end() : match.end() + 12]
+        if _ID_BEFORE.search(before) or _ID_AFTER.match(after):
+            continue
+        rest = (prompt[: match.start()] + prompt[match.end() :]).strip(" ?？.。!！()")
+        if not (_CUE_BEFORE.search(before) or _CUE_AFTER.match(after) or not rest):
+            continue
+        whole = _whole_expression(prompt, match)
+        if whole:
+            return whole
+        a, op, b = float(match[1]), _OPS[match[2].lower()], float(match[3])
+        if op == "/" and b == 0:
+            return f"{match[1]} / {match[3]}", None
+        value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0}[op]
+        return f"{match[1]} {op} {match[3]}", _tidy(value)
+    return None
+
+
+def _tidy(value: float) -> int | float:
     return int(value) if value == int(value) else round(value, 6)
 
 
+def _whole_expression(prompt: str, match: re.Match) -> tuple[str, int | float | None] | None:
+    """ "(11434+12341)*412" as a whole, when the match is part of a longer symbol expression."""
+    import ast
+
+    for run in _EXPRESSION.finditer(prompt):
+        if not (run.start() <= match.start() and match.end() <= run.end() + 1):
+            continue
+        text = run.group().strip().replace("×", "*").replace("÷", "/")
+        if sum(text.count(op) for op in "+-*/") < 2 or len(text) > 200:
+            return None
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            return None
+        allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Add, ast.Sub,
+                   ast.Mult, ast.Div, ast.USub)  # fmt: skip
+        if not all(isinstance(node, allowed) for node in ast.walk(tree)):
+            return None
+        try:
+            value = eval(compile(tree, "<arithmetic>", "eval"), {"__builtins__": {}})  # noqa: S307
+        except ZeroDivisionError:
+            return ast.unparse(tree), None
+        if not isinstance(value, (int, float)) or abs(value) > 1e15:
+            return None
+        return ast.unparse(tree), _tidy(value)
+    return None
+
+
+def evaluate(prompt: str) -> int | float | None:
+    """The value of the arithmetic the prompt asks for (None without any, or for a / 0)."""
+    found = _asked(prompt)
+    return found[1] if found else None
+
+
 def _arithmetic(prompt: str, chinese: bool) -> str | None:
-    match = _ARITH.search(prompt)
-    if not match:
+    found = _asked(prompt)
+    if not found:
         return None
-    op = _OPS[match[2].lower()]
-    shown = evaluate(prompt)
+    expr, shown = found
     if shown is None:
         return "不能除以零。" if chinese else "You cannot divide by zero."
-    expr = f"{match[1]} {op} {match[3]}"
     return f"{expr} = {shown}。" if chinese else f"{expr} = {shown}."
 
 
@@ -211,17 +272,90 @@ def compose_answer(
     return f"{label}{before}{opener}{body}{after}"
 
 
-def thinking_for(prompt: str) -> str:
+def fill_in_middle(prefix: str, suffix: str) -> str:
+    """What an insert (fill-in-the-middle) model puts between `prefix` and `suffix`.
+
+    The practice server cannot write code, so the middle is a labelled comment in the code's
+    own comment style, indented like the line that follows it.
+    """
+    hash_style = re.search(r"^\s*(def |import |class |#)|\bprint\(", prefix + suffix, re.M)
+    mark = "#" if hash_style or not re.search(r"[{};]", prefix + suffix) else "//"
+    indent = re.match(r"[ \t]*", suffix.lstrip("\n"))[0]
+    if not indent and prefix.rstrip().endswith((":", "{")):
+        indent = "    "
+    start = "" if prefix.endswith("\n") else "\n"
+    end = "" if suffix.startswith("\n") else "\n"
+    return (
+        f"{start}{indent}{mark} {LABEL_EN.strip()} the code between your two parts goes here{end}"
+    )
+
+
+def think_level(think: object) -> str:
+    """The amount of thinking a `think` value asks for: unset or true is "medium"."""
+    return think if think in ("low", "medium", "high", "max") else "medium"
+
+
+_MORE_EN = (
+    " To be careful I check the question again: which words matter, what a short answer must "
+    "say, and whether anything in it is ambiguous.",
+    " Then I compare the answer with the question once more, look for a simpler way to say it, "
+    "and make sure it states plainly that it comes from the practice server.",
+)
+_MORE_ZH = (
+    "为了稳妥，我再读一遍问题：哪些词是关键，简短的回答必须说什么，有没有含糊的地方。",
+    "然后我把回答和问题再对照一次，看能不能说得更简单，并且说明这是练习服务器的回答。",
+)
+
+
+def thinking_for(prompt: str, level: str = "medium") -> str:
+    """The practice "reasoning" for a prompt; "low" thinks less, "high" and "max" more."""
     short = prompt.strip().replace("\n", " ")[:80]
-    if is_chinese(prompt):
-        return (
+    zh = is_chinese(prompt)
+    if zh:
+        text = (
             f"用户问的是：“{short}”。我是练习服务器，没有真正的推理能力，"
             "所以我在答案本里查找，然后给出简短的回答。"
         )
-    return (
-        f"The user asks: “{short}”. I am the practice server and cannot really reason, so I "
-        "look the question up in my answer book and keep the answer short."
-    )
+        low = f"用户问：“{short}”。查答案本，简短回答。"
+    else:
+        text = (
+            f"The user asks: “{short}”. I am the practice server and cannot really reason, so I "
+            "look the question up in my answer book and keep the answer short."
+        )
+        low = f"The user asks: “{short}”. Look it up in the answer book; answer briefly."
+    more = _MORE_ZH if zh else _MORE_EN
+    if level == "low":
+        return low
+    if level == "high":
+        return text + more[0]
+    if level == "max":
+        return text + more[0] + more[1]
+    return text
+
+
+def thinking_for_tools(prompt: str, calls: list[dict], level: str = "medium") -> str:
+    """What a thinking model "thinks" on a tool turn: which tools it calls, or that it can
+    answer from the results it has."""
+    short = prompt.strip().replace("\n", " ")[:80]
+    zh = is_chinese(prompt)
+    names = list(dict.fromkeys(c["function"]["name"] for c in calls))
+    if zh:
+        text = f"用户问的是：“{short}”。"
+        text += (
+            f"我需要调用 {'、'.join(names)} 来得到答案。"
+            if names
+            else "工具结果已经齐了，可以回答了。"
+        )
+    else:
+        text = f"The user asks: “{short}”. "
+        text += (
+            f"I need to call {', '.join(names)} to answer."
+            if names
+            else "I have the tool results I need, so I can answer now."
+        )
+    if level in ("high", "max"):
+        text += (_MORE_ZH if zh else _MORE_EN)[0]
+    return text
 
 
 def limit(text: str, options: dict | None) -> tuple[list[str], str]:
@@ -318,3 +452,44 @@ def shrink(vector: list[float], dimensions: int) -> list[float]:
     vec = np.asarray(vector[:dimensions], dtype=np.float64)
     norm = float(np.linalg.norm(vec)) or 1.0
     return np.round(vec / norm, 7).tolist()
+
+
+# -- log probabilities ------------------------------------------------------------------------
+_ALTERNATIVES_EN = tuple(
+    " the| a| is| and| of| to|,|.| it| that| in| for| on| with| as| was| be| by| this| an".split(
+        "|"
+    )
+)
+_ALTERNATIVES_ZH = tuple("的是，。了在和有我这一不人们个中大为上")
+
+
+def _entry(token: str, logprob: float) -> dict:
+    return {"token": token, "logprob": logprob, "bytes": list(token.encode("utf-8"))}
+
+
+def logprobs(tokens: list[str], top: int, salt: str = "") -> list[dict]:
+    """Ollama's `logprobs` entries, one per generated token, with `top` alternatives each.
+
+    Made up but consistent: the same request gives the same numbers, the generated token is
+    the most likely one (as at temperature 0), and the alternatives are less likely, in order.
+    """
+    out = []
+    for i, token in enumerate(tokens):
+        h = _stable_int(salt, i, token)
+        chosen = -round((h % 2000) / 1000 * ((h >> 20) % 4 + 1) / 4, 6)  # 0 to -2
+        entry = _entry(token, chosen)
+        if top > 0:
+            pool = _ALTERNATIVES_ZH if _CJK.search(token) else _ALTERNATIVES_EN
+            variants = [token.strip(), token.capitalize(), token.upper(), *pool]
+            alternatives = [token]
+            for variant in variants:
+                if variant and variant not in alternatives:
+                    alternatives.append(variant)
+            ranked = [_entry(token, chosen)]
+            logprob = chosen
+            for k, alt in enumerate(alternatives[1:top]):
+                logprob = round(logprob - 0.5 - ((h >> (k + 3)) % 1000) / 400, 6)
+                ranked.append(_entry(alt, logprob))
+            entry["top_logprobs"] = ranked
+        out.append(entry)
+    return out

@@ -33,7 +33,8 @@ class Version(Base):
     endpoint = "version"
 
     def get(self) -> None:
-        self.send_json({"version": VERSION, "practice": True})
+        posing = getattr(self.state, "pose", None)
+        self.send_json({"version": VERSION} if posing else {"version": VERSION, "practice": True})
 
     def head(self) -> None:
         self.finish()
@@ -52,14 +53,25 @@ class Tags(Base):
 
 
 def _list_entry(model: Model) -> dict:
-    return {
-        "name": model.name,
-        "model": model.name,
-        "modified_at": model.modified_at,
-        "size": model.size,
-        "digest": model.digest,
-        "details": model.details(),
-    }
+    entry = {"name": model.name, "model": model.name}
+    entry.update(_remote(model))
+    entry.update(
+        {
+            "modified_at": model.modified_at,
+            "size": model.size,
+            "digest": model.digest,
+            "details": model.details(),
+        }
+    )
+    return entry
+
+
+def _remote(model: Model) -> dict:
+    """A cloud model names the model and host that really run it, as Ollama's list does."""
+    info = model.info
+    if not info.is_cloud:
+        return {}
+    return {"remote_model": info.remote_model, "remote_host": info.remote_host}
 
 
 class Ps(Base):
@@ -121,6 +133,9 @@ def show_response(model: Model) -> dict:
         "capabilities": list(info.capabilities),
         "modified_at": model.modified_at,
     }
+    if info.is_cloud:
+        result.update(_remote(model))
+        result["model_info"] = {}
     if model.system:
         result["system"] = model.system
     if model.messages:

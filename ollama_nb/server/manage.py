@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+from . import pose
 from .app import MAX_BLOB, Base, ndjson_line, wants_stream
 from .store import now_iso
 from .validate import ApiError, check_create, check_options, model_field, require_name
@@ -85,6 +86,7 @@ class Pull(Progress):
         if model is None:
             raise ApiError(500, "pull model manifest: file does not exist")
         have = {d for m in self.store.models.values() for _, d, _ in m.layers()}
+        pose.charge(self.state, model, have)  # posing as a real Ollama: the pull budget
         yield from _transfer("pulling", model.layers(), have, self.bytes_per_second())
         yield {"status": "verifying sha256 digest"}
         yield {"status": "writing manifest"}
@@ -107,9 +109,9 @@ class Push(Progress):
         yield {"status": "retrieving manifest"}
         model = self.store.models.get(name.short)
         if model is None:
-            yield {"status": "couldn't retrieve manifest"}
+            # Ollama's handler error carries no status, so the non-streamed reply is a 500
             raise ApiError(
-                404,
+                500,
                 f"open /root/.ollama/models/manifests/{name.host}/{name.namespace}/"
                 f"{name.model}/{name.tag}: no such file or directory",
             )
@@ -174,11 +176,15 @@ class Create(Progress):
     def steps(self, name, source_name, body, parameters, messages, license_value) -> Iterator[Step]:
         source = self.store.models.get(source_name.short)
         if source is None:
+            # Ollama pulls a missing base first (parseFromModel), with the pull's own statuses;
+            # a base the registry does not have fails as that pull fails
+            yield {"status": "pulling manifest"}
             registry_model = self.store.registry.get(source_name.short)
             if registry_model is None:
-                raise ApiError(400, f"model '{body['from']}' not found")
-            yield {"status": "pulling manifest"}
-            yield from _transfer("pulling", registry_model.layers(), set(), self.bytes_per_second())
+                raise ApiError(500, "pull model manifest: file does not exist")
+            have = {d for m in self.store.models.values() for _, d, _ in m.layers()}
+            pose.charge(self.state, registry_model, have)  # posing as a real Ollama: the budget
+            yield from _transfer("pulling", registry_model.layers(), have, self.bytes_per_second())
             yield {"status": "verifying sha256 digest"}
             yield {"status": "writing manifest"}
             source = replace(registry_model, modified_at=now_iso())

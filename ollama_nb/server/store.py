@@ -8,6 +8,7 @@ survives restarts, as a real Ollama's model folder does.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -19,6 +20,7 @@ from .catalog import CATALOG, PREINSTALLED, CatalogModel, digest_of
 from .names import ModelName, parse_name
 
 INSTALLED_AT = "2026-01-15T09:30:00Z"  # fixed, so stored notebook outputs stay stable
+MAX_LOADED = 3  # OLLAMA_MAX_LOADED_MODELS' default on a CPU-only machine
 FOREVER = 10**12  # seconds; keep_alive < 0 keeps a model loaded "forever"
 
 
@@ -112,6 +114,8 @@ class Store:
         self.registry: dict[str, Model] = {n: Model(n, n) for n in CATALOG}
         self.blobs: dict[str, int] = {}
         self.loaded: dict[str, tuple[float, Model]] = {}  # name -> (expires at, model)
+        self.last_used: dict[str, int] = {}  # name -> order in which requests last used it
+        self._uses = itertools.count()
         if self.state_dir:
             self._load()
 
@@ -166,14 +170,28 @@ class Store:
 
     # -- loaded models (ps) ------------------------------------------------------------------
     def touch(self, model: Model, keep_alive_seconds: float) -> bool:
-        """Mark a model used; returns whether it was already loaded (no load time then)."""
+        """Mark a model used; returns whether it was already loaded (no load time then).
+
+        As Ollama's scheduler does, at most `MAX_LOADED` models stay loaded: loading one more
+        unloads the least recently used one.
+        """
         now = time.time()
         was_loaded = self.is_loaded(model.name, now)
         if keep_alive_seconds == 0:
             self.loaded.pop(model.name, None)
-        else:
-            seconds = FOREVER if keep_alive_seconds < 0 else keep_alive_seconds
-            self.loaded[model.name] = (now + seconds, model)
+            self.last_used.pop(model.name, None)
+            return was_loaded
+        if not was_loaded:
+            self.running()  # drop the expired ones first
+            others = [n for n in self.loaded if n != model.name]
+            while len(others) >= MAX_LOADED:
+                oldest = min(others, key=lambda n: self.last_used.get(n, -1))
+                others.remove(oldest)
+                self.loaded.pop(oldest, None)
+                self.last_used.pop(oldest, None)
+        seconds = FOREVER if keep_alive_seconds < 0 else keep_alive_seconds
+        self.loaded[model.name] = (now + seconds, model)
+        self.last_used[model.name] = next(self._uses)
         return was_loaded
 
     def is_loaded(self, name: str, now: float | None = None) -> bool:

@@ -14,9 +14,19 @@ import json
 import re
 from typing import Any
 
-from .structured import _analyse, fits, generate_value, resolve
+from .promptpools import _analyse
+from .schemacheck import fits
+from .structured import generate_value, resolve
 
-__all__ = ["MARKER", "choose_tool", "final_answer"]
+__all__ = [
+    "MARKER",
+    "choose_tool",
+    "choose_tools",
+    "final_answer",
+    "numeric_arguments",
+    "subjects",
+    "tool_for_operation",
+]
 
 MARKER = " (practice server answer built from the tool results)"
 MARKER_ZH = "（练习服务器根据工具结果写出的回答）"
@@ -35,7 +45,9 @@ _SYNONYMS = {
     **dict.fromkeys("minus subtract subtraction difference subtracted".split(), "subtract"),
     **dict.fromkeys("times multiply multiplied product multiplication".split(), "multiply"),
     **dict.fromkeys("divide divided quotient division over".split(), "divide"),
-    **dict.fromkeys("weather temperature forecast rain sunny warm hot cold".split(), "weather"),
+    **dict.fromkeys(
+        "weather temperature forecast rain sunny warm hot cold condition".split(), "weather"
+    ),
     **dict.fromkeys("time clock hour".split(), "time"),
     **dict.fromkeys("search find look lookup".split(), "search"),
 }
@@ -322,3 +334,150 @@ def _content(content: Any) -> str:
         content = json.dumps(content, ensure_ascii=False)
     content = " ".join(content.split()).rstrip(".。") or "(empty)"
     return content if len(content) <= 300 else content[:299] + "…"
+
+
+# -- several calls, subjects and arithmetic steps (used by toolplan) ------------------------------
+_GENERIC = frozenset(
+    "current latest new now today info information data details get set fetch list".split()
+)
+_CLAUSE = re.compile(r"[,;，；]|\band then\b|\bthen\b|然后|再")
+_JOIN = re.compile(r"^\s*(?:,\s*)?(?:and|or|&|和|与|及|、|,)?\s*$", re.IGNORECASE)
+
+
+def _plain(word: str) -> str:
+    """A word's stem without synonyms: "temperatures" -> "temperature"."""
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and len(word) > 3 and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _name_words(name: str) -> set[str]:
+    words = {_plain(w) for w in _split_name(name)}
+    return {w for w in words if w not in _STOP and w not in _GENERIC}
+
+
+def choose_tools(tools: list[dict], text: str) -> list[tuple[str, dict, dict]]:
+    """Every tool the question asks for, as ``(name, arguments, parameters)``, in the order
+    the question mentions them.
+
+    A word of the question that is a word of a tool's name picks that tool ("temperature"
+    picks ``get_temperature`` even when ``get_weather`` is offered); a word that names no tool
+    picks through synonyms ("plus" picks ``add``); with neither, the best overall match (name,
+    description and parameter names) is called, as :func:`choose_tool` does.
+    """
+    usable = _usable(tools)
+    text = text if isinstance(text, str) else ""
+    if not usable:
+        return []
+    words = _text_words(text)
+    scores = [_score(t, text, words) for t in usable]
+    names = [_name_words(t[0]) for t in usable]
+    canon = [{_stem(w) for w in n} for n in names]
+    picked: dict[int, int] = {}  # tool index -> position of the word that picked it
+
+    def claim(hits: list[int], position: int) -> None:
+        if hits:
+            best = max(scores[i] for i in hits)
+            for i in hits:
+                if scores[i] == best:
+                    picked.setdefault(i, position)
+
+    found = [
+        (m.start(), _plain(m.group()))
+        for m in _WORD.finditer(text)
+        if m.group().lower() not in _STOP and m.group().lower() not in _GENERIC
+    ]
+    unclaimed = []
+    for position, word in found:
+        hits = [i for i, n in enumerate(names) if word in n]
+        claim(hits, position) if hits else unclaimed.append((position, word))
+    unclaimed += [(text.find(zh), meaning) for zh, meaning in _ZH_SYNONYMS.items() if zh in text]
+    unclaimed += [(m.start(), _OPERATOR_WORDS[m.group(1)]) for m in _OPERATORS.finditer(text)]
+    for position, word in unclaimed:
+        meaning = _stem(word)
+        claim([i for i, c in enumerate(canon) if meaning in c], position)
+    if not picked:
+        single = choose_tool(tools, text)
+        if single is None:
+            return []
+        params = next(t[2] for t in usable if t[0] == single[0])
+        return [(single[0], single[1], params)]
+    order = sorted(picked, key=lambda i: (picked[i], i))
+    out = []
+    for i in order:
+        name, _description, params = usable[i]
+        clause = _clause_for(text, names[i] | canon[i]) if len(order) > 1 else text
+        out.append((name, _arguments(params, clause, _vocabulary(usable[i])), params))
+    return out
+
+
+def _clause_for(text: str, words: set[str]) -> str:
+    """The part of a many-part question that is about one tool, when it has its own numbers."""
+    parts = _CLAUSE.split(text)
+    for part in parts:
+        said = {_plain(w) for w in _WORD.findall(part)} | {_stem(w) for w in _WORD.findall(part)}
+        said |= {meaning for zh, meaning in _ZH_SYNONYMS.items() if zh in part}
+        if said & words and re.search(r"\d", part):
+            return part
+    return text
+
+
+def subjects(tools: list[dict], text: str) -> list[str]:
+    """The names a question asks about together: ["New York", "London"] for "... in New York
+    and London"; one name (or none) otherwise."""
+    if not isinstance(text, str):
+        return []
+    vocabulary: set[str] = set()
+    for tool in _usable(tools):
+        vocabulary |= _vocabulary(tool)
+    names = _names(text, vocabulary)
+    out: list[str] = []
+    end = -1
+    for name in names:
+        at = text.find(name, max(end, 0))
+        if at < 0:
+            break
+        if out and not _JOIN.match(text[end:at]):
+            break
+        out.append(name)
+        end = at + len(name)
+    return out
+
+
+def tool_for_operation(tools: list[dict], operation: str) -> tuple[str, dict] | None:
+    """The tool that does one arithmetic operation ("add", "multiply", ...), if offered."""
+    for name, _description, params in _usable(tools):
+        if operation in {_stem(w) for w in _split_name(name)}:
+            return name, params
+    for name, description, params in _usable(tools):
+        if operation in _words(description):
+            return name, params
+    return None
+
+
+def numeric_arguments(params: dict, numbers: list) -> dict | None:
+    """The tool's first numeric parameters filled with `numbers`, in order; None if they
+    do not fit its schema."""
+    props = params.get("properties") or {}
+    args: dict = {}
+    queue = list(numbers)
+    for name, raw in props.items():
+        if not queue:
+            break
+        schema = resolve(raw, params) if isinstance(raw, dict) else {}
+        typ = schema.get("type") if isinstance(schema, dict) else None
+        typ = next((t for t in typ if t != "null"), None) if isinstance(typ, list) else typ
+        value = queue[0]
+        if typ == "integer" and value == int(value):
+            args[name] = int(value)
+        elif typ == "number":
+            args[name] = value
+        elif typ == "string" or typ is None:
+            args[name] = str(value)
+        else:
+            continue
+        queue.pop(0)
+    return args if not queue and fits(args, params) else None

@@ -15,7 +15,7 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["describe", "decode_image"]
+__all__ = ["describe", "decode_image", "measure"]
 
 # Several reference points per name, so dark blue is "blue" and not "black".
 _PALETTE: list[tuple[str, tuple[int, int, int]]] = [
@@ -157,3 +157,23 @@ def describe(image: bytes, lang: str = "en") -> str:
         "[practice server] I have no neural network, only the file itself: "
         f"this is {article} {width}x{height} {kind}. {main} {listed}."
     )
+
+
+def measure(image: bytes) -> dict:
+    """What can honestly be measured from a picture, for replies that follow a schema.
+
+    Raises ``ValueError`` if ``image`` is not a picture.
+    """
+    img = _open(image)
+    fmt = img.format or "unknown-format"
+    colours = _colours(img)
+    return {
+        "format": "WebP" if fmt == "WEBP" else fmt,
+        "width": img.size[0],
+        "height": img.size[1],
+        "frames": getattr(img, "n_frames", 1),
+        "colors": [name for name, _ in colours],
+        "color_percent": dict(colours),
+        "sentence": describe(image),
+        "sentence_zh": describe(image, "zh"),
+    }

@@ -1,6 +1,10 @@
-"""Re-execute the tutorial notebooks and store their outputs: ``make notebooks``.
+"""Build the Chinese edition, then re-execute the notebooks and store their outputs:
+``make notebooks``.
 
-``python -m ollama_nb.tools.run_notebooks notebooks [more paths...]``
+``python -m ollama_nb.tools.run_notebooks [paths...]`` (default: ``notebooks/en`` then
+``notebooks/zh``). First ``ollama_nb.tools.editions.build`` writes ``notebooks/zh`` from the
+English notebooks and ``notebooks/zh-src`` and refreshes both editions' navigation cells
+(``--no-build`` skips that).
 
 The stored outputs are what nbval compares in ``make test``, so this runs the notebooks the
 way that run does:
@@ -28,6 +32,7 @@ from pathlib import Path
 
 import nbformat
 
+EDITIONS_ROOT = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
 
@@ -119,6 +124,25 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def show_learner_address(nb: nbformat.NotebookNode, run_url: str) -> nbformat.NotebookNode:
+    """Outputs name the address a learner's `make lab` practice server has, not this run's.
+
+    The run's server listens on a free port that changes every run; stored outputs that show
+    it would show a port that is wrong until the learner re-runs the cell.
+    """
+    from ollama_nb.connection import DEFAULT_HOST, fallback_port
+
+    shown = f"http://127.0.0.1:{fallback_port(DEFAULT_HOST)}"
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if isinstance(output.get("text"), str):
+                output["text"] = output["text"].replace(run_url, shown)
+            for mime, value in output.get("data", {}).items():
+                if isinstance(value, str) and mime.startswith("text/"):
+                    output["data"][mime] = value.replace(run_url, shown)
+    return nb
+
+
 def coalesce_streams(outputs: list) -> list:
     """Join consecutive stream outputs of one name, as a notebook front end shows them.
 
@@ -145,9 +169,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m ollama_nb.tools.run_notebooks",
         description="Re-execute notebooks against a fresh practice server and store the outputs.",
     )
-    parser.add_argument("paths", nargs="*", default=["notebooks"])
+    parser.add_argument("paths", nargs="*", default=[EDITIONS_ROOT / "en", EDITIONS_ROOT / "zh"])
     parser.add_argument("--timeout", type=float, default=120, help="seconds per cell")
+    parser.add_argument(
+        "--no-build", action="store_true", help="do not build notebooks/zh before running"
+    )
     args = parser.parse_args(argv)
+
+    if not args.no_build:
+        from ollama_nb.tools import editions
+
+        for path in editions.build():
+            print(f"built {path}")
+        stale = editions.stale_translations()
+        if stale:
+            print(
+                f"{len(stale)} cells need translating or re-checking "
+                "(python -m ollama_nb.tools.editions check)",
+                file=sys.stderr,
+            )
 
     notebooks = find_notebooks(args.paths)
     if not notebooks:
@@ -163,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"FAILED {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 return 1
             nbformat.validate(nb)
-            nbformat.write(nb, path)
+            nbformat.write(show_learner_address(nb, host), path)
             print(f"{path}  {time.perf_counter() - start:5.1f} s", flush=True)
     print(f"{len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s")
     return 0

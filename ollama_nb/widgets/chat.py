@@ -10,9 +10,12 @@ Why it is built the way it is:
   `segment_chars` characters). A frozen segment is never sent again, so the cost of a reply
   grows linearly with its length instead of quadratically.
 - Replies are rendered as Markdown while they stream, one bounded segment at a time, and once
-  more as a whole when complete (or stopped, or cut off), by a small converter that escapes
-  everything first (the HTML widget inserts its value as-is, so nothing the model writes may
-  become markup).
+  more as a whole when complete (or stopped, or cut off), by mistune with raw HTML escaped and
+  code highlighted by pygments (`widgets/markdown.py`: the HTML widget inserts its value as-is,
+  so nothing the model writes may become markup).
+- The log scrolls as one box and keeps every message at its full height; an invisible
+  `Bridge` view keeps it on the newest message unless the learner scrolled up, and makes the
+  Copy buttons work (`widgets/bridge.py`).
 - Failures are shown in place as one plain sentence (`ollama_nb.errors.explain`) with a Retry
   button; the history stays as it was before the failed request and the typed text goes back
   into the input box.
@@ -24,7 +27,6 @@ import asyncio
 import base64
 import html
 import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,157 +36,126 @@ import ollama
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from .. import errors
+from ..i18n import Messages
+from .bridge import Bridge
+from .markdown import code_css, markdown_to_html
 
 __all__ = ["ChatWidget", "markdown_to_html"]
 
 EMBEDDING_FAMILIES = {"bert", "nomic-bert", "xlm-roberta"}
 EVENTS = ("token", "reply", "error")
 
-_CSS = """<style>
-.ollama-chat .chat-log { max-height: 520px; overflow-y: auto; }
-.ollama-chat .widget-html-content, .ollama-chat .jupyter-widget-html-content {
-  line-height: 1.45; }
-.ollama-chat .chat-assistant p { margin: 0.4em 0; }
-.ollama-chat .chat-user { align-self: flex-end; max-width: 85%; padding: 2px 10px;
-  border-radius: 10px; background: var(--jp-layout-color2, #eee); }
-.ollama-chat .chat-assistant { max-width: 95%; }
-.ollama-chat .chat-stream { white-space: pre-wrap; overflow-wrap: anywhere; }
-.ollama-chat .chat-figures { color: var(--jp-ui-font-color2, #666); font-size: 85%; }
-.ollama-chat .chat-error { color: var(--jp-error-color1, #c62828); }
-.ollama-chat pre { background: var(--jp-layout-color2, #f5f5f5); padding: 6px 8px;
-  overflow-x: auto; }
-.ollama-chat table { border-collapse: collapse; }
-.ollama-chat th, .ollama-chat td { border: 1px solid var(--jp-border-color1, #ccc);
-  padding: 2px 6px; }
-</style>"""
+_ = Messages(
+    {
+        "settings": {"en": "Settings", "zh": "设置"},
+        "model": {"en": "model", "zh": "模型"},
+        "model_tip": {
+            "en": "The model that answers; the list is read from the server when this panel opens.",
+            "zh": "回答问题的模型；每次打开本面板都会从服务器重新读取模型列表。",
+        },
+        "temperature": {"en": "temperature", "zh": "temperature（随机性）"},
+        "temperature_tip": {
+            "en": "0 gives the same answer every time; higher values vary more.",
+            "zh": "0 表示每次回答都一样；数值越大，回答越多变。",
+        },
+        "max_tokens": {"en": "max tokens", "zh": "最多 token 数"},
+        "no_limit": {"en": "no limit", "zh": "不限"},
+        "max_tokens_tip": {
+            "en": "num_predict: the reply stops after this many tokens.",
+            "zh": "num_predict：回答达到这么多 token 后就停止。",
+        },
+        "system": {
+            "en": "System prompt (optional): how the model should behave",
+            "zh": "系统提示词（可选）：希望模型以什么方式回答",
+        },
+        "placeholder": {
+            "en": "Type a message and press Enter",
+            "zh": "输入消息，按 Enter 发送",
+        },
+        "send": {"en": "Send", "zh": "发送"},
+        "send_tip": {"en": "Send the message (Enter)", "zh": "发送消息（Enter）"},
+        "stop": {"en": "Stop", "zh": "停止"},
+        "stop_tip": {
+            "en": "End the reply now; what arrived is kept",
+            "zh": "立即结束回答，已收到的部分会保留",
+        },
+        "clear": {"en": "Clear", "zh": "清空"},
+        "clear_tip": {
+            "en": "Forget the conversation (the system prompt stays)",
+            "zh": "清空对话（系统提示词保留）",
+        },
+        "export": {"en": "Export", "zh": "导出"},
+        "export_tip": {
+            "en": "Download the conversation as Markdown or JSON",
+            "zh": "把对话下载为 Markdown 或 JSON 文件",
+        },
+        "download": {"en": "Download {name}", "zh": "下载 {name}"},
+        "waiting": {"en": "waiting for the first token…", "zh": "等待第一个 token…"},
+        "streaming": {"en": "streaming…", "zh": "正在生成…"},
+        "thinking": {"en": "Thinking", "zh": "思考过程"},
+        "copy": {"en": "Copy", "zh": "复制"},
+        "copied": {"en": "Copied", "zh": "已复制"},
+        "copy_tip": {"en": "Copy this reply (Markdown)", "zh": "复制这条回答（Markdown）"},
+        "retry": {"en": "Retry", "zh": "重试"},
+        "retry_tip": {"en": "Send the same message again", "zh": "再次发送同一条消息"},
+        "tokens": {"en": "{n} tokens", "zh": "{n} tokens"},
+        "rate": {"en": "{rate:.1f} tokens/s", "zh": "{rate:.1f} tokens/s"},
+        "ttft": {"en": "first token after {s:.2f} s", "zh": "首个 token 用时 {s:.2f} s"},
+        "stopped": {"en": "stopped", "zh": "已停止"},
+        "failed": {"en": "failed", "zh": "失败"},
+        "cut": {
+            "en": "cut off at the max tokens limit ({n}): raise it in Settings for a longer reply",
+            "zh": "达到最多 token 数上限（{n}）被截断：在设置中调大即可得到更长的回答",
+        },
+        "no_loop": {
+            "en": "Sending needs a running event loop: use await w.send(text).",
+            "zh": "发送需要正在运行的事件循环：请使用 await w.send(text)。",
+        },
+    }
+)
 
-
-# --- Markdown -------------------------------------------------------------------------------
-
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)[\s#]*$")
-_RULE = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(.*)")
-_NUMBER = re.compile(r"^\s*\d{1,9}[.)]\s+(.*)")
-_QUOTE = re.compile(r"^ {0,3}>\s?(.*)")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_ITALIC = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s()]+)\)")
-
-
-def _emphasis(escaped: str) -> str:
-    # Each pattern runs only when its marker occurs: long plain paragraphs stay cheap.
-    if "*" in escaped or "_" in escaped:
-        escaped = _BOLD.sub(r"<strong>\2</strong>", escaped)
-        escaped = _ITALIC.sub(r"<em>\2</em>", escaped)
-    if "~~" in escaped:
-        escaped = _STRIKE.sub(r"<del>\1</del>", escaped)
-    if "](" in escaped:
-        escaped = _LINK.sub(r'<a href="\2" target="_blank" rel="noopener">\1</a>', escaped)
-    return escaped
-
-
-def _inline(text: str) -> str:
-    if "`" not in text:
-        return _emphasis(html.escape(text))
-    out, pos = [], 0
-    for match in _CODE_SPAN.finditer(text):
-        out.append(_emphasis(html.escape(text[pos : match.start()])))
-        out.append("<code>" + html.escape(match[2].strip()) + "</code>")
-        pos = match.end()
-    out.append(_emphasis(html.escape(text[pos:])))
-    return "".join(out)
-
-
-def _cells(row: str) -> list[str]:
-    row = row.strip()
-    row = row[1:] if row.startswith("|") else row
-    row = row[:-1] if row.endswith("|") else row
-    return [cell.strip() for cell in row.split("|")]
-
-
-def markdown_to_html(text: str) -> str:
-    """Render the Markdown chat models write (code blocks, headings, lists, tables, emphasis).
-
-    Every character of `text` is escaped before any tag is added, so the result is safe to put
-    in an HTML widget, which inserts its value without sanitising it. One pass over the lines:
-    the cost is linear in the length of the reply.
-    """
-    out: list[str] = []
-    block: list[str] = []
-    kind = ""
-
-    def close() -> None:
-        nonlocal kind
-        if kind == "p":
-            out.append("<p>" + "<br>".join(_inline(line) for line in block) + "</p>")
-        elif kind in ("ul", "ol"):
-            items = "".join(f"<li>{_inline(line)}</li>" for line in block)
-            out.append(f"<{kind}>{items}</{kind}>")
-        elif kind == "quote":
-            out.append("<blockquote>" + "<br>".join(_inline(x) for x in block) + "</blockquote>")
-        block.clear()
-        kind = ""
-
-    def start(new: str) -> None:
-        nonlocal kind
-        if kind != new:
-            close()
-            kind = new
-
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        fence = _FENCE.match(line)
-        if fence:
-            close()
-            mark, lang = fence.groups()
-            code, i = [], i + 1
-            while i < len(lines) and not lines[i].lstrip().startswith(mark):
-                code.append(lines[i])
-                i += 1
-            attr = f' class="language-{html.escape(lang)}"' if lang else ""
-            out.append(f"<pre><code{attr}>{html.escape(chr(10).join(code))}</code></pre>")
-        elif "|" in line and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
-            close()
-            head = "".join(f"<th>{_inline(c)}</th>" for c in _cells(line))
-            rows, i = [], i + 2
-            while i < len(lines) and "|" in lines[i]:
-                rows.append("".join(f"<td>{_inline(c)}</td>" for c in _cells(lines[i])))
-                i += 1
-            body = "".join(f"<tr>{row}</tr>" for row in rows)
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-            continue
-        elif not line.strip():
-            close()
-        elif heading := _HEADING.match(line):
-            close()
-            level = len(heading[1])
-            out.append(f"<h{level}>{_inline(heading[2])}</h{level}>")
-        elif _RULE.match(line):
-            close()
-            out.append("<hr>")
-        elif item := _BULLET.match(line):
-            start("ul")
-            block.append(item[1])
-        elif item := _NUMBER.match(line):
-            start("ol")
-            block.append(item[1])
-        elif quote := _QUOTE.match(line):
-            start("quote")
-            block.append(quote[1])
-        elif kind in ("ul", "ol") and line[:1] in (" ", "\t"):
-            block[-1] += " " + line.strip()
-        else:
-            start("p")
-            block.append(line)
-        i += 1
-    close()
-    return "".join(out)
+_SCOPE = ".ollama-chat"
+_CSS = (
+    "<style>"
+    # The log scrolls as a whole; nothing inside it ever shrinks or scrolls on its own, so
+    # every message keeps its full height however long the conversation grows.
+    ".ollama-chat .chat-log { max-height: 520px; overflow-y: auto; overflow-x: hidden;"
+    " flex: 0 1 auto; padding: 2px 8px; margin: 4px 0;"
+    " border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 4px; }"
+    ".ollama-chat .chat-log > *, .ollama-chat .chat-log .widget-box > * { flex: 0 0 auto; }"
+    ".ollama-chat .chat-log .widget-box, .ollama-chat .chat-log .widget-html,"
+    " .ollama-chat .chat-log .widget-html-content { overflow: visible; height: auto;"
+    " min-height: 0; max-height: none; }"
+    ".ollama-chat .widget-html-content { line-height: 1.45; }"
+    ".ollama-chat .chat-assistant p { margin: 0.4em 0; }"
+    ".ollama-chat .chat-user { align-self: flex-end; max-width: 85%; padding: 2px 10px;"
+    " margin: 6px 0 2px; border-radius: 10px; background: var(--jp-layout-color2, #eee); }"
+    ".ollama-chat .chat-assistant { max-width: 95%; }"
+    ".ollama-chat .chat-stream { white-space: pre-wrap; overflow-wrap: anywhere; }"
+    ".ollama-chat .chat-md { overflow-wrap: anywhere; }"
+    ".ollama-chat .chat-meta { color: var(--jp-ui-font-color2, #666); font-size: 85%; }"
+    ".ollama-chat .chat-meta .chat-cut { color: var(--jp-warn-color1, #b26a00); }"
+    ".ollama-chat .chat-copy { margin-left: 8px; padding: 0 8px; height: 20px; font-size: 90%;"
+    " cursor: pointer; border: 1px solid var(--jp-border-color1, #ccc); border-radius: 3px;"
+    " background: var(--jp-layout-color1, #fff); color: var(--jp-ui-font-color1, #333); }"
+    ".ollama-chat .chat-error-row { flex-wrap: wrap; align-items: center; gap: 4px 8px; }"
+    ".ollama-chat .chat-error-row > .chat-error { flex: 1 1 240px; min-width: 0; }"
+    ".ollama-chat .chat-error-row > .chat-retry { flex: 0 0 auto; }"
+    ".ollama-chat .chat-error { color: var(--jp-error-color1, #c62828); white-space: normal; }"
+    ".ollama-chat pre { background: var(--jp-layout-color2, #f5f5f5); padding: 6px 8px;"
+    " overflow-x: auto; }"
+    ".ollama-chat table { border-collapse: collapse; }"
+    ".ollama-chat th, .ollama-chat td { border: 1px solid var(--jp-border-color1, #ccc);"
+    " padding: 2px 6px; }"
+    # A disabled button must look disabled (a greyed warning colour still invites a click).
+    ".ollama-chat .jupyter-button:disabled { opacity: 0.4; filter: grayscale(1);"
+    " cursor: not-allowed; box-shadow: none; }"
+    ".ollama-chat .chat-download { text-decoration: none; display: inline-flex;"
+    " align-items: center; padding: 0 12px; margin-right: 8px; }"
+    ".ollama-chat .chat-download:hover { text-decoration: none; }"
+    f"{code_css(_SCOPE)}"
+    "</style>"
+)
 
 
 def _escaped(text: str) -> str:
@@ -192,7 +163,7 @@ def _escaped(text: str) -> str:
 
 
 def _render_live(text: str) -> str:
-    return '<div class="chat-stream">' + markdown_to_html(text) + "</div>"
+    return '<div class="chat-md">' + markdown_to_html(text) + "</div>"
 
 
 def _break_point(text: str, limit: int) -> int | None:
@@ -252,7 +223,9 @@ class _Segments:
     Only the last (live) segment is ever updated. Once it holds `limit` characters it is
     frozen at a line or word break and the rest starts a new one, so an update re-sends at
     most about `limit` characters, however long the reply grows. A segment that starts inside
-    a code block is rendered with that block's opening fence, so code stays code.
+    a code block is rendered with that block's opening fence, so code stays code. Segments
+    are frozen at paragraph breaks when there is one, so the final rendering is the frozen
+    segments' HTML joined: Markdown is parsed once per segment, never the whole reply again.
     """
 
     def __init__(self, kit: _Kit, limit: int) -> None:
@@ -261,6 +234,7 @@ class _Segments:
         self.live: W.HTML | None = None
         self.live_text = ""
         self.fence = ""  # the opening ``` line when the live segment starts inside a code block
+        self.frozen: list[str] = []  # the HTML of each frozen segment
 
     def add(self, text: str) -> None:
         """Show `text` after what is there: one update, three when a segment is frozen."""
@@ -268,7 +242,8 @@ class _Segments:
         cut = _break_point(self.live_text, self.limit)
         if self.live is not None and cut:
             frozen, self.live_text = self.live_text[:cut], self.live_text[cut:]
-            self.live.value = _render_live(self.fence + frozen)
+            self.frozen.append(_render_live(self.fence + frozen))
+            self.live.value = self.frozen[-1]
             self.fence = _open_fence(self.fence + frozen)
             self.live = None
         if self.live is None:
@@ -277,8 +252,12 @@ class _Segments:
         else:
             self.live.value = _render_live(self.fence + self.live_text)
 
-    def finish(self, value: str) -> None:
-        """Replace the segments by one widget holding the final rendering (sent once)."""
+    def finish(self, rest_text: str = "") -> None:
+        """Replace the segments by one widget holding the final rendering (sent once):
+        the frozen segments' HTML and the live segment (with `rest_text`) rendered again."""
+        self.live_text += rest_text
+        tail = _render_live(self.fence + self.live_text) if self.live_text.strip() else ""
+        value = "".join(self.frozen) + tail
         first, *rest = self.box.children or (None,)
         if first is None:
             self.box.children = (self.kit.html(value),)
@@ -304,12 +283,13 @@ class _Turn:
         self.first: float | None = None
         self.last = self.start
         self.final: ollama.ChatResponse | None = None
+        self.cut_at: int | None = None  # the max tokens limit, when it ended the reply
         self.finished = False
         # CSS classes go in the constructors: add_class afterwards costs one more message each.
         self.user = kit.html(_escaped(text), "chat-user")
         self.content = _Segments(kit, limit)
         self.think_view: _Segments | None = None
-        self.figures = kit.html("<i>waiting for the first token…</i>", "chat-figures")
+        self.figures = kit.html(f"<i>{_('waiting')}</i>", "chat-figures", "copy-scope")
         self.reply = kit.box((self.content.box, self.figures), "chat-assistant")
 
     @property
@@ -320,11 +300,12 @@ class _Turn:
         """Show what arrived since the last flush: one update per text widget at most."""
         self.frames += 1
         if self.frames == 1:
-            self.figures.value = "<i>streaming…</i>"
+            self.figures.value = f"<i>{_('streaming')}</i>"
         if len(self.thinking) > self.thinking_shown:
             if self.think_view is None:
                 self.think_view = _Segments(self.kit, self.limit)
-                fold = W.Accordion([self.think_view.box], titles=("Thinking",), selected_index=None)
+                title = (_("thinking"),)
+                fold = W.Accordion([self.think_view.box], titles=title, selected_index=None)
                 self.reply.children = (fold, *self.reply.children)
             self.think_view.add("".join(self.thinking[self.thinking_shown :]))
             self.thinking_shown = len(self.thinking)
@@ -337,11 +318,13 @@ class _Turn:
         if self.thinking:
             if self.think_view is None:
                 self.flush()
-            self.think_view.finish(markdown_to_html("".join(self.thinking)))
+            self.think_view.finish("".join(self.thinking[self.thinking_shown :]))
+            self.thinking_shown = len(self.thinking)
+        rest = "".join(self.parts[self.shown :])
         # Keep the joined text as the only part, so later reads of reply_text cost nothing.
         self.parts[:] = [self.reply_text]
         self.shown = len(self.parts)
-        self.content.finish(markdown_to_html(self.parts[0]))
+        self.content.finish(rest)
 
     def stats(self, status: str) -> dict[str, Any]:
         """The figures line: server metrics from the final chunk, else measured ones."""
@@ -361,16 +344,27 @@ class _Turn:
             "seconds": self.last - self.start,
             "frames": self.frames,
             "status": status,
+            "cut_at": self.cut_at,
         }
 
 
-def _figures_line(stats: dict[str, Any]) -> str:
-    parts = [f"{stats['tokens']} tokens", f"{stats['tokens_per_s']:.1f} tokens/s"]
+def _figures_line(stats: dict[str, Any], reply: str = "") -> str:
+    """The line under a reply: its figures, a note when max tokens cut it, a Copy button."""
+    parts = [_("tokens", n=stats["tokens"]), _("rate", rate=stats["tokens_per_s"])]
     if stats["ttft_s"] is not None:
-        parts.append(f"first token after {stats['ttft_s']:.2f} s")
-    if stats["status"] != "done":
-        parts.append(stats["status"])
-    return " · ".join(parts)
+        parts.append(_("ttft", s=stats["ttft_s"]))
+    if stats["status"] in ("stopped", "failed"):
+        parts.append(_(stats["status"]))
+    line = html.escape(" · ".join(parts))
+    if stats.get("cut_at") is not None:
+        line += ' · <span class="chat-cut">' + html.escape(_("cut", n=stats["cut_at"])) + "</span>"
+    if reply:
+        line += (
+            f'<button class="chat-copy" data-copy data-done="{_("copied")}" '
+            f'title="{_("copy_tip")}">{_("copy")}</button>'
+            f'<textarea class="copy-text" hidden>{html.escape(reply, quote=False)}</textarea>'
+        )
+    return line
 
 
 def _embedding_only(model: Any) -> bool:
@@ -430,61 +424,102 @@ class ChatWidget(W.VBox):
         self._epoch = 0
 
         model = model or _default_model()
-        self._picker = W.Dropdown(options=[model], value=model, description="model")
         wide = {"description_width": "initial"}
+        self._picker = W.Dropdown(
+            options=[model],
+            value=model,
+            description=_("model"),
+            description_allow_html=False,
+            tooltip=_("model_tip"),
+            style=wide,
+        )
         self._temperature = W.FloatSlider(
             value=self.options.get("temperature", 0.8),
             min=0,
             max=2,
             step=0.05,
-            description="temperature",
+            description=_("temperature"),
+            tooltip=_("temperature_tip"),
             continuous_update=False,
             style=wide,
         )
-        self._max_tokens = W.BoundedIntText(
-            value=self.options.get("num_predict", -1),
-            min=-1,
-            max=1_000_000,
-            description="max tokens",
-            tooltip="num_predict; -1 means no limit",
-            style=wide,
-            layout=W.Layout(width="180px"),
+        limit = self.options.get("num_predict")
+        limited = isinstance(limit, int) and limit > 0
+        self._no_limit = W.Checkbox(
+            value=not limited,
+            description=_("no_limit"),
+            indent=False,
+            tooltip=_("max_tokens_tip"),
+            layout=W.Layout(width="auto"),
         )
+        self._max_tokens = W.BoundedIntText(
+            value=limit if limited else 256,
+            min=1,
+            max=1_000_000,
+            description=_("max_tokens"),
+            tooltip=_("max_tokens_tip"),
+            disabled=not limited,
+            style=wide,
+            layout=W.Layout(width="200px"),
+        )
+        self._no_limit.observe(self._on_no_limit, "value")
         self._system = W.Textarea(
             value=system or "",
-            placeholder="System prompt (optional)",
+            placeholder=_("system"),
             rows=2,
             layout=W.Layout(width="100%"),
         )
+        settings = W.VBox(
+            [
+                W.HBox([self._picker, self._temperature], layout=W.Layout(flex_flow="row wrap")),
+                W.HBox(
+                    [self._max_tokens, self._no_limit],
+                    layout=W.Layout(align_items="center"),
+                ),
+                self._system,
+            ]
+        )
+        self._settings = W.Accordion([settings], titles=(self._settings_title(),))
+        self._settings.selected_index = None
+        self._settings.add_class("chat-settings")
+        self._settings.observe(self._on_settings, "selected_index")
+        for control in (self._picker, self._temperature, self._no_limit, self._max_tokens):
+            control.observe(self._retitle, "value")
         self._kit = _Kit()
-        self._log = W.VBox()
-        self._log.add_class("chat-log")
+        self._log = W.VBox(_dom_classes=("chat-log", "follow-newest"))
         self.input = W.Text(
-            placeholder="Type a message and press Enter", layout=W.Layout(flex="1 1 auto")
+            placeholder=_("placeholder"), layout=W.Layout(flex="1 1 auto", width="auto")
         )
         self.input.add_class("chat-input")
         # Enter: the Text view sends a {"event": "submit"} message. Listening for it directly
         # (not the deprecated on_submit) keeps continuous_update=True, so the box's value is
         # already synced when Enter arrives and leaving the box never sends by accident.
         self.input.on_msg(self._on_input_msg)
-        self._send_button = self._button("Send", "chat-send", lambda _: self._submit(), "primary")
-        self._stop_button = self._button("Stop", "chat-stop", lambda _: self.stop(), "warning")
+        self._send_button = self._button(
+            _("send"), "chat-send", lambda _b: self._submit(), "primary", _("send_tip"), "send"
+        )
+        self._stop_button = self._button(
+            _("stop"), "chat-stop", lambda _b: self.stop(), "warning", _("stop_tip"), "stop"
+        )
         self._stop_button.disabled = True
-        clear = self._button("Clear", "chat-clear", lambda _: self.clear())
-        export = self._button("Export", "chat-export", lambda _: self._toggle_export())
+        clear = self._button(_("clear"), "chat-clear", lambda _b: self.clear(), "", _("clear_tip"))
+        export = self._button(
+            _("export"), "chat-export", lambda _b: self._toggle_export(), "", _("export_tip")
+        )
         self._export_text = W.Textarea(rows=8, layout=W.Layout(width="100%"))
         self._export_links = W.HTML()
         self._export_panel = W.VBox(
             [self._export_links, self._export_text], layout=W.Layout(display="none")
         )
+        self._bridge = Bridge(_SCOPE)
         super().__init__(
             [
                 W.HTML(_CSS),
-                W.HBox([self._picker, self._temperature, self._max_tokens]),
-                self._system,
+                self._settings,
                 self._log,
                 W.HBox([self.input, self._send_button, self._stop_button, clear, export]),
                 self._export_panel,
+                self._bridge,
             ]
         )
         self.add_class("ollama-chat")
@@ -492,6 +527,28 @@ class ChatWidget(W.VBox):
             self._spawn(self.refresh_models())
         except RuntimeError:  # no running loop (a plain script): the picker keeps `model`
             pass
+
+    def _settings_title(self) -> str:
+        """The folded panel's title says what is in force, so it rarely needs opening."""
+        limit = _("no_limit") if self._no_limit.value else str(self._max_tokens.value)
+        return (
+            f"{_('settings')} · {self._picker.value} · {_('temperature')} "
+            f"{self._temperature.value:g} · {_('max_tokens')} {limit}"
+        )
+
+    def _retitle(self, _change: Any = None) -> None:
+        self._settings.set_title(0, self._settings_title())
+
+    def _on_no_limit(self, change: dict) -> None:
+        self._max_tokens.disabled = bool(change["new"])
+
+    def _on_settings(self, change: dict) -> None:
+        """Opening the panel reads the model list again: models pulled since then show up."""
+        if change["new"] is not None:
+            try:
+                self._spawn(self.refresh_models())
+            except RuntimeError:
+                pass
 
     def focus(self) -> None:
         """Put the cursor in the message box. (DOMWidget.focus would call `send`, which here
@@ -506,8 +563,16 @@ class ChatWidget(W.VBox):
         return f"ChatWidget(model={self.model!r})"
 
     @staticmethod
-    def _button(label: str, css: str, handler: Callable, style: str = "") -> W.Button:
-        button = W.Button(description=label, button_style=style, layout=W.Layout(width="auto"))
+    def _button(
+        label: str, css: str, handler: Callable, style: str = "", tip: str = "", icon: str = ""
+    ) -> W.Button:
+        button = W.Button(
+            description=label,
+            button_style=style,
+            tooltip=tip,
+            icon=icon,
+            layout=W.Layout(width="auto", flex="0 0 auto"),
+        )
         button.add_class(css)
         button.on_click(handler)
         return button
@@ -685,11 +750,24 @@ class ChatWidget(W.VBox):
         return self._client
 
     def _request_options(self) -> dict[str, Any]:
-        return {
-            **self.options,
-            "temperature": self._temperature.value,
-            "num_predict": self._max_tokens.value,
-        }
+        options = {**self.options, "temperature": self._temperature.value}
+        options.pop("num_predict", None)
+        if not self._no_limit.value:
+            options["num_predict"] = self._max_tokens.value
+        return options
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The reply's length limit in tokens (num_predict), or None for no limit."""
+        return None if self._no_limit.value else self._max_tokens.value
+
+    @max_tokens.setter
+    def max_tokens(self, limit: int | None) -> None:
+        if limit is None or limit <= 0:
+            self._no_limit.value = True
+        else:
+            self._max_tokens.value = limit
+            self._no_limit.value = False
 
     async def _stream(self, turn: _Turn) -> None:
         """Read the stream; flush to the screen at most once per `interval`.
@@ -736,6 +814,9 @@ class ChatWidget(W.VBox):
             return
         turn.first, turn.last = first, clock()
         turn.final = chunk if chunk is not None and chunk.done else None
+        if turn.final is not None and turn.final.done_reason == "length":
+            turn.cut_at = self._request_options().get("num_predict")
+            turn.cut_at = turn.cut_at or turn.final.eval_count
         self._finish(turn, "done")
 
     def _finish(
@@ -754,7 +835,7 @@ class ChatWidget(W.VBox):
             return
         self.stats = turn.stats(status)
         turn.render()
-        turn.figures.value = _figures_line(self.stats)
+        turn.figures.value = _figures_line(self.stats, turn.reply_text)
         nothing = not (turn.reply_text or turn.thinking)
         if status == "failed" or (status == "stopped" and nothing):
             # Nothing to keep: the history is as it was before this request, the typed text
@@ -768,13 +849,14 @@ class ChatWidget(W.VBox):
                 for widget in gone:
                     _close_tree(widget)
         if status == "failed":
+            turn.figures.value = _figures_line(self.stats)  # nothing to copy from a failure
             host = None
             try:
                 host = str(client._client.base_url).rstrip("/")
             except AttributeError:
                 pass
             self.last_error = errors.explain(exc, model=self.model, host=host)
-            self._show_error(turn.text, self.last_error)
+            self._show_error(turn.text, self.last_error, turn)
             for callback in self._handlers["error"]:
                 callback(exc)
             return
@@ -787,26 +869,40 @@ class ChatWidget(W.VBox):
         for callback in self._handlers["reply"]:
             callback(turn.reply_text)
 
-    def _show_error(self, text: str, sentence: str) -> None:
-        """The sentence in place, with a Retry button that sends `text` again (if any)."""
+    def _show_error(self, text: str, sentence: str, turn: _Turn | None = None) -> None:
+        """The sentence in place, with a Retry button that sends `text` again (if any).
+
+        Retry takes the failed question (and this error) off the screen before sending it
+        again, so the question never shows twice."""
         message = W.HTML(html.escape(sentence), _dom_classes=("chat-error",))
         if not text:
             self._log.children = (*self._log.children, message)
             return
         retry = W.Button(
-            description="Retry",
+            description=_("retry"),
+            tooltip=_("retry_tip"),
             icon="redo",
-            layout=W.Layout(width="auto"),
+            layout=W.Layout(width="auto", flex="0 0 auto"),
             _dom_classes=("chat-retry",),
         )
+        row = W.HBox([message, retry], _dom_classes=("chat-error-row",))
 
         def again(button: W.Button) -> None:
-            if not self.busy:
-                button.disabled = True
-                self._start(text)
+            if self.busy:
+                return
+            button.disabled = True
+            gone = [row]
+            if turn is not None and turn.user in self._log.children:
+                gone.append(turn.user)
+                if turn.reply in self._log.children:
+                    gone.append(turn.reply)
+            self._log.children = tuple(c for c in self._log.children if c not in gone)
+            self._start(text)
+            for widget in gone:
+                _close_tree(widget)
 
         retry.on_click(again)
-        self._log.children = (*self._log.children, W.HBox([message, retry]))
+        self._log.children = (*self._log.children, row)
 
     # --- events -------------------------------------------------------------------------------
 
@@ -837,7 +933,7 @@ class ChatWidget(W.VBox):
         try:
             self._start(self.input.value)
         except RuntimeError:
-            self._show_error("", "Sending needs a running event loop: use await w.send(text).")
+            self._show_error("", _("no_loop"))
 
     def _on_input_msg(self, _widget: W.Widget, content: dict, _buffers: Any) -> None:
         if content.get("event") == "submit":
@@ -856,9 +952,10 @@ class ChatWidget(W.VBox):
         ):
             encoded = base64.b64encode(body.encode()).decode()
             links.append(
-                f'<a download="{name}" href="data:{mime};charset=utf-8;base64,{encoded}">'
-                f"Download {name}</a>"
+                f'<a class="jupyter-button widget-button chat-download" download="{name}" '
+                f'href="data:{mime};charset=utf-8;base64,{encoded}">'
+                f"&#x2B73; {html.escape(_('download', name=name))}</a>"
             )
-        self._export_links.value = " · ".join(links)
+        self._export_links.value = "".join(links)
         self._export_text.value = markdown
         panel.layout.display = "flex"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import html
 import io
-import re
 import sys
 import time
 import warnings
@@ -26,9 +25,9 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 import ollama
-from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from ollama_nb import fonts
 from ollama_nb.errors import current_host, explain
 
 __all__ = [
@@ -42,36 +41,10 @@ __all__ = [
 FALLBACK_MODEL = "nomic-embed-text"
 CACHE_LIMIT = 200_000  # vectors kept; the oldest half goes when it is full
 MAX_ANNOTATIONS = 60  # past this many points, text labels only clutter the picture
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK KR",
-    "Noto Serif CJK SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Droid Sans Fallback",
-    "AR PL UMing CN",
-    "AR PL UKai CN",
-    "AR PL UMing TW",
-    "AR PL SungtiL GB",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "Heiti SC",
-    "Arial Unicode MS",
-)
-_CJK = re.compile(
-    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
-)
 _GLYPH_WARNING = r"Glyph \d+ .*missing from (current )?font"
 
 _cache: dict[tuple[str, str, str], np.ndarray] = {}
 _clients: dict[str, ollama.Client] = {}
-_font_state: dict[str, Any] = {"searched": False, "font": None, "warned": False}
 DEFAULT_SENTENCES = (
     "The cat sat on the mat.",
     "A cat is sleeping on the sofa.",
@@ -257,58 +230,9 @@ def _reduce(vectors: np.ndarray, method: str) -> tuple[np.ndarray, tuple[str, st
 
 
 # -- fonts --------------------------------------------------------------------------------------
-def cjk_font() -> str | None:
-    """The name of an installed font with Chinese/Japanese/Korean glyphs, or None."""
-    if not _font_state["searched"]:
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        found = next((n for n in CJK_FONTS if n in names), None)
-        if found is None:
-            found = next((n for n in sorted(names) if "CJK" in n), None)
-        if found is None:
-            found = _register_system_cjk_font()
-        _font_state.update(searched=True, font=found)
-    return _font_state["font"]
-
-
-_CJK_FILE_HINTS = ("wqy", "noto", "cjk", "droidsansfallback", "uming", "ukai", "source-han")
-
-
-def _register_system_cjk_font() -> str | None:
-    """Look past matplotlib's font cache, which predates fonts installed after it was built."""
-    for path in sorted(font_manager.findSystemFonts()):
-        if not any(hint in path.lower() for hint in _CJK_FILE_HINTS):
-            continue
-        try:
-            font_manager.fontManager.addfont(path)
-            name = font_manager.FontProperties(fname=path).get_name()
-        except (OSError, RuntimeError, ValueError):
-            continue
-        if name in CJK_FONTS or "CJK" in name or "WenQuanYi" in name:
-            return name
-    return None
-
-
 def _font_family(texts: Sequence[str]) -> list[str] | None:
-    """Fonts for labels: a CJK font first when a label needs one, else matplotlib's default.
-
-    Without any CJK font the labels still draw (as boxes): say so once, and silence
-    matplotlib's per-glyph warnings, which would otherwise fill the cell's stderr.
-    """
-    if not any(_CJK.search(t) for t in texts):
-        return None
-    font = cjk_font()
-    if font:
-        return [font, "DejaVu Sans"]
-    if not _font_state["warned"]:
-        _font_state["warned"] = True
-        warnings.warn(
-            "No font with Chinese, Japanese or Korean glyphs is installed, so those labels "
-            "show as boxes; install one (e.g. apt install fonts-noto-cjk) and restart the "
-            "kernel.",
-            stacklevel=3,
-        )
-    warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
-    return None
+    """Fonts for labels: a CJK font first when a label needs one (see `ollama_nb.fonts`)."""
+    return fonts.family_for(texts)
 
 
 def _short(text: str, width: int = 28) -> str:
@@ -318,6 +242,93 @@ def _short(text: str, width: int = 28) -> str:
 
 def _font_kw(family: list[str] | None) -> dict[str, Any]:
     return {"fontfamily": family} if family else {}
+
+
+# Sizes read from the back of a classroom: a projector shows about 1000 px across.
+PLOT_SIZE = (10.0, 7.0)  # inches at 100 dpi: 1000 x 700 px
+LABEL_SIZE = 11
+TITLE_SIZE = 15
+TICK_SIZE = 11
+
+
+def _overlap(a: Any, b: Any, pad: float) -> tuple[float, float]:
+    """How far (x, y, in pixels) box `a` must move to clear box `b` (0, 0 if apart)."""
+    dx = min(a.x1, b.x1) - max(a.x0, b.x0) + pad
+    dy = min(a.y1, b.y1) - max(a.y0, b.y0) + pad
+    if dx <= 0 or dy <= 0:
+        return 0.0, 0.0
+    sx = 1.0 if (a.x0 + a.x1) >= (b.x0 + b.x1) else -1.0
+    sy = 1.0 if (a.y0 + a.y1) >= (b.y0 + b.y1) else -1.0
+    return sx * dx, sy * dy
+
+
+def _text_box(label: Any, renderer: Any) -> Any:
+    """The box of a label's text alone (an Annotation's own extent includes its line)."""
+    from matplotlib.text import Text
+
+    label.update_positions(renderer)
+    return Text.get_window_extent(label, renderer)
+
+
+def repel_labels(fig: Figure, ax: Any, labels: list[Any], steps: int = 150) -> int:
+    """Move point labels apart until none overlaps another, the legend or the axes' edge.
+
+    A small, deterministic relaxation (adjustText's idea, in a few lines): each step pushes
+    every pair of overlapping labels apart along the shorter way out, pushes labels off the
+    legend, and keeps them inside the axes. A grey line joins a moved label to its point.
+    Returns the number of overlaps left (0 when it succeeded).
+    """
+    if not labels:
+        return 0
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+    if renderer is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+        renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()  # settle the layout before measuring...
+    fig.set_layout_engine("none")  # ...and keep it: a later pass would move the points a pixel
+    scale = fig.dpi / 72.0  # display pixels per point (labels are offset in points)
+    pad = 3.0
+    legend = ax.get_legend()
+    avoid = [legend.get_window_extent(renderer)] if legend is not None else []
+    frame = ax.get_window_extent(renderer)
+    left = 0
+    for _ in range(steps):
+        current = [_text_box(label, renderer) for label in labels]
+        pushes = [np.zeros(2) for _ in labels]
+        left = 0
+        for i, b in enumerate(current):
+            for j in range(i + 1, len(current)):
+                dx, dy = _overlap(b, current[j], pad)
+                if dx or dy:
+                    left += 1
+                    # the shorter way out, half each
+                    step = np.array([dx / 2, 0.0] if abs(dx) < abs(dy) else [0.0, dy / 2])
+                    pushes[i] += step
+                    pushes[j] -= step
+            for other in avoid:
+                dx, dy = _overlap(b, other, pad)
+                if dx or dy:
+                    left += 1
+                    pushes[i] += [dx, 0.0] if abs(dx) < abs(dy) else [0.0, dy]
+            pushes[i][0] += max(0.0, frame.x0 - b.x0) - max(0.0, b.x1 - frame.x1)
+            pushes[i][1] += max(0.0, frame.y0 - b.y0) - max(0.0, b.y1 - frame.y1)
+        if not any(push.any() for push in pushes):
+            break
+        for label, push in zip(labels, pushes, strict=True):
+            if push.any():
+                push = push + np.sign(push) * 0.5  # a little past: no endless creeping
+                label.xyann = tuple(np.array(label.xyann, dtype=float) + push / scale)
+    return left
+
+
+# A point's label: on a pale box (readable over the grid), joined to its point by a thin line
+# that only shows once the label has been pushed away from it.
+_LABEL_STYLE = {
+    "bbox": {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+    "arrowprops": {"arrowstyle": "-", "color": "0.55", "lw": 0.8, "shrinkA": 0, "shrinkB": 4},
+}
 
 
 def _label_kw(x: float, xs: np.ndarray) -> dict[str, Any]:
@@ -375,30 +386,47 @@ def plot_embeddings(
     coords, (xlabel, ylabel) = _reduce(vectors, method) if texts else (np.zeros((0, 2)), ("", ""))
     family = _font_family(texts)
 
-    fig = Figure(figsize=(7, 5), dpi=100, layout="constrained")
+    fig = Figure(figsize=PLOT_SIZE, dpi=100, layout="constrained")
     ax = fig.add_subplot()
     if labels is None:
-        ax.scatter(coords[:, 0], coords[:, 1], s=36, color="tab:blue")
+        ax.scatter(coords[:, 0], coords[:, 1], s=70, color="tab:blue", zorder=4)
     else:
         groups = list(dict.fromkeys(str(label) for label in labels))
         for i, group in enumerate(groups):
             mask = np.array([str(label) == group for label in labels])
-            ax.scatter(coords[mask, 0], coords[mask, 1], s=36, color=f"C{i % 10}", label=group)
-        ax.legend(loc="best", fontsize=9, prop={"family": family} if family else None)
+            ax.scatter(
+                coords[mask, 0], coords[mask, 1], s=70, color=f"C{i % 10}", label=group, zorder=4
+            )
+        # Beside the plot, not on it: no point or label can hide under the legend.
+        prop = {"size": LABEL_SIZE, **({"family": family} if family else {})}
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, prop=prop)
+    if len(coords):
+        low, high = coords.min(axis=0), coords.max(axis=0)
+        pad = np.maximum((high - low) * 0.15, 1e-3)  # room for the labels near the edges
+        ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+        ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+    notes = []
     if len(texts) <= MAX_ANNOTATIONS:
         for (x, y), text in zip(coords, texts, strict=True):
-            ax.annotate(
-                _short(text),
-                (x, y),
-                fontsize=8,
-                **_label_kw(x, coords[:, 0]),
-                **_font_kw(family),
+            notes.append(
+                ax.annotate(
+                    _short(text),
+                    (x, y),
+                    fontsize=LABEL_SIZE,
+                    **_label_kw(x, coords[:, 0]),
+                    **_font_kw(family),
+                    **_LABEL_STYLE,
+                )
             )
     name = method.upper() if method.lower() == "pca" else method
-    ax.set_title(f"{len(texts)} texts embedded with {model}, {name} to 2-D", fontsize=11)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_title(f"{len(texts)} texts embedded with {model}, {name} to 2-D", fontsize=TITLE_SIZE)
+    ax.set_xlabel(xlabel, fontsize=TICK_SIZE)
+    ax.set_ylabel(ylabel, fontsize=TICK_SIZE)
+    ax.tick_params(labelsize=TICK_SIZE)
     ax.grid(True, alpha=0.3)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
+        repel_labels(fig, ax, notes)
     return fig
 
 
@@ -412,23 +440,30 @@ def similarity_heatmap(
     _enable_inline_display()
     family = _font_family(texts)
     n = len(texts)
-    side = min(max(4.0, 0.5 * n + 3.0), 16.0)
-    fig = Figure(figsize=(side + 1.5, side), dpi=100, layout="constrained")
+    # Rows are named "1  the text" on the left, columns by their number only: horizontal
+    # labels that can never run into each other, however long the texts or many the rows.
+    side = min(max(5.0, 0.45 * n + 3.5), 16.0)
+    fig = Figure(figsize=(side + 4.5, side), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     low = min(0.0, float(sims.min())) if n else 0.0
     image = ax.imshow(sims, vmin=low, vmax=1.0, cmap="viridis")
-    names = [_short(t, 24) for t in texts]
-    ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=8, **_font_kw(family))
-    ax.set_yticks(range(n), names, fontsize=8, **_font_kw(family))
+    row_points = (side - 1.5) * 72 / max(n, 1)  # the height of one row, in points
+    size = max(6.0, min(float(TICK_SIZE), 0.6 * row_points))
+    names = [f"{i + 1}  {_short(t, 34)}" for i, t in enumerate(texts)]
+    ax.set_xticks(range(n), [str(i + 1) for i in range(n)], fontsize=size)
+    ax.set_yticks(range(n), names, fontsize=size, **_font_kw(family))
+    ax.tick_params(top=True, labeltop=True, bottom=False, labelbottom=False)
     if n <= 15:
         for i in range(n):
             for j in range(n):
                 shade = "black" if sims[i, j] > low + 0.6 * (1 - low) else "white"
                 ax.text(
-                    j, i, f"{sims[i, j]:.2f}", ha="center", va="center", fontsize=7, color=shade
+                    j, i, f"{sims[i, j]:.2f}", ha="center", va="center", fontsize=size, color=shade
                 )
-    fig.colorbar(image, ax=ax, label="cosine similarity", shrink=0.8)
-    ax.set_title(f"Cosine similarity ({model})", fontsize=11)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.set_label("cosine similarity", fontsize=TICK_SIZE)
+    bar.ax.tick_params(labelsize=TICK_SIZE)
+    ax.set_title(f"Cosine similarity ({model})", fontsize=TITLE_SIZE)
     return fig
 
 
@@ -671,14 +706,18 @@ class _SentenceMap:
             [], [], marker="*", s=220, color="tab:red", label="query", animated=True
         )
         self.few = len(texts) <= MAX_ANNOTATIONS
+        notes = []
         if self.few:
             for (x, y), text in zip(coords, texts, strict=True):
-                ax.annotate(
-                    _short(text),
-                    (x, y),
-                    fontsize=7,
-                    **_label_kw(x, coords[:, 0]),
-                    **_font_kw(self.family),
+                notes.append(
+                    ax.annotate(
+                        _short(text),
+                        (x, y),
+                        fontsize=9,
+                        **_label_kw(x, coords[:, 0]),
+                        **_font_kw(self.family),
+                        **_LABEL_STYLE,
+                    )
                 )
         low, high = coords.min(axis=0), coords.max(axis=0)
         pad = np.maximum((high - low) * 0.08, 1e-3)
@@ -689,6 +728,7 @@ class _SentenceMap:
         ax.grid(True, alpha=0.3)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
+            repel_labels(self.fig, ax, notes)
             self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
 
@@ -723,8 +763,11 @@ class _SentenceMap:
                     xy,
                     xytext=(6, -12),
                     textcoords="offset points",
-                    fontsize=8,
+                    fontsize=9,
                     color="tab:red",
+                    # on its own box, drawn over the sentences' labels: always readable
+                    bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "tab:red"},
+                    zorder=10,
                     animated=True,
                     **_font_kw(family),
                 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 import re
 import time
 import weakref
@@ -24,6 +25,8 @@ import ipywidgets as widgets
 import ollama
 
 from ollama_nb.errors import current_host, explain
+
+from .bridge import Bridge
 
 __all__ = ["ModelManager", "human_bytes"]
 
@@ -38,6 +41,24 @@ COLUMNS = {  # sort key -> table heading
     "modified": "Modified",
 }
 RENDER_INTERVAL = 0.1  # seconds between progress redraws: at most ten comm messages a second
+RATE_SMOOTHING = 0.3  # weight of the newest speed sample in the smoothed download rate
+SECTIONS = ("table", "pull", "create")  # each shows its own status line, next to its buttons
+_CSS = """<style>
+.ollama-models .models-table { border-collapse: collapse; }
+.ollama-models .models-table th { cursor: pointer; user-select: none; white-space: nowrap;
+  border-bottom: 1px solid var(--jp-border-color1, #ccc); }
+.ollama-models .models-table th:hover { background: var(--jp-layout-color2, #eee); }
+.ollama-models .models-table tbody tr { cursor: pointer; }
+.ollama-models .models-table tbody tr:hover { background: var(--jp-layout-color2, #f3f3f3); }
+.ollama-models .models-table tr.selected { background: var(--jp-brand-color3, #e3f2fd); }
+.ollama-models .models-table td.models-actions { white-space: nowrap; }
+.ollama-models .models-row-button { font-size: 90%; padding: 0 8px; margin-right: 4px;
+  cursor: pointer; border: 1px solid var(--jp-border-color1, #ccc); border-radius: 3px;
+  background: var(--jp-layout-color1, #fff); color: var(--jp-ui-font-color1, #333); }
+.ollama-models .models-row-button.danger { color: var(--jp-error-color1, #b00020); }
+.ollama-models .models-status { min-height: 1.4em; }
+.ollama-models .jupyter-button:disabled { opacity: 0.4; cursor: not-allowed; }
+</style>"""
 PS_POLL_TICKS = 10  # the countdown ticks each second; ps() is asked again every this many ticks
 FOREVER_SECONDS = 10 * 365 * 24 * 3600  # keep_alive=-1 gives an expiry centuries away
 
@@ -185,11 +206,21 @@ class ModelManager(widgets.VBox):
         self.refresh_button = _button("Refresh", "models-refresh", icon="refresh")
         self.table = w.HTML()
         self.table.add_class("models-table-view")
+        self.bridge = Bridge(".ollama-models")
+        self.bridge.on_action(self._on_action)
+        self.bridge.on_views(self._on_views)
+        self._status_views = {}
+        for section in SECTIONS:
+            view = w.HTML()
+            view.add_class("models-status")
+            view.add_class(f"models-{section}-status")
+            self._status_views[section] = view
         self.model_select = w.Dropdown(options=[], description="Model", value=None)
         self.model_select.add_class("models-select")
         self.copy_name = w.Text(placeholder="new name, e.g. my-llama", description="Copy to")
         self.copy_name.add_class("models-copy-name")
         self.copy_button = _button("Copy", "models-copy")
+        self.copy_box = w.HBox([self.copy_name, self.copy_button], layout=w.Layout(display="none"))
         self.delete_button = _button("Delete", "models-delete", button_style="danger")
         self.confirm_text = w.HTML()
         self.confirm_button = _button("Confirm", "models-confirm", button_style="danger")
@@ -232,43 +263,49 @@ class ModelManager(widgets.VBox):
 
         self.running_view = w.HTML()
         self.unload_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.status_line = w.HTML()
-        self.status_line.add_class("models-status")
+        self.status_line = self._status_views["table"]  # the status line written last
+        self.layer_fold = w.Accordion([self.layer_box], titles=("Layers (details)",))
+        self.layer_fold.selected_index = None
+        self.layer_fold.add_class("models-layers")
 
         def heading(text: str) -> widgets.HTML:
             return w.HTML(f"<h4 style='margin:0.6em 0 0.2em'>{html.escape(text)}</h4>")
 
+        # The table is the control: a header sorts, a row shows its details, and each row has
+        # its own Copy, Unload and Delete. Each section's status line sits under its buttons.
         self.children = [
-            self.status_line,  # on top: errors are seen wherever the click was
+            w.HTML(_CSS),
             heading("Local models"),
-            w.HBox([self.sort_column, self.sort_descending, self.refresh_button]),
-            self.total_label,
+            w.HBox([self.total_label, self.refresh_button], layout=w.Layout(align_items="center")),
             self.table,
-            w.HBox([self.model_select, self.delete_button]),
+            self._status_views["table"],
             self.confirm_box,
-            w.HBox([self.copy_name, self.copy_button]),
+            self.copy_box,
             self.details_view,
             heading("Pull a model"),
             w.HBox([self.pull_name, self.pull_button, self.cancel_button]),
+            self._status_views["pull"],
             w.HTML("Small models to try (click to fill the box):"),
             self.recommended,
             self.progress,
             self.pull_figures,
-            self.layer_box,
+            self.layer_fold,
             heading("Create from a Modelfile"),
             self.create_name,
             self.modelfile_text,
             w.HBox([self.create_button]),
+            self._status_views["create"],
             self.create_log,
             heading("Running models"),
             self.running_view,
             self.unload_box,
+            self.bridge,
         ]
 
         self.sort_column.observe(lambda _: self._render_models(), names="value")
         self.sort_descending.observe(lambda _: self._render_models(), names="value")
         self.model_select.observe(self._on_select, names="value")
-        self.refresh_button.on_click(lambda _: self._spawn(self._refresh_all()))
+        self.refresh_button.on_click(lambda _: self._spawn(self._refresh_all(clear=True)))
         self.copy_button.on_click(self._on_copy)
         self.delete_button.on_click(lambda _: self.request_delete())
         self.confirm_button.on_click(lambda _: self._spawn(self.confirm_delete()))
@@ -329,20 +366,26 @@ class ModelManager(widgets.VBox):
             return  # built outside a loop (a plain script): `await w.refresh()` fills it later
         self._spawn(self._refresh_all())
 
-    async def _refresh_all(self) -> None:
+    async def _refresh_all(self, clear: bool = False) -> None:
+        if clear:  # Refresh starts afresh: an old "Kept ..." or error no longer applies
+            self._say("", where="table")
         await self.refresh()
         await self.refresh_running()
 
-    def _say(self, message: str, error: bool = False) -> None:
+    def _say(self, message: str, error: bool = False, where: str = "table") -> None:
+        """Show `message` in the status line of the section whose button caused it."""
         self.status = message
         self.last_error = message if error else None
         color = "#b00020" if error else "inherit"
+        self.status_line = self._status_views[where]
         self.status_line.value = (
             f"<span class='models-status-text' style='color:{color}'>{html.escape(message)}</span>"
+            if message
+            else ""
         )
 
-    def _fail(self, exc: BaseException, model: str | None = None) -> None:
-        self._say(self._explain(exc, model), error=True)
+    def _fail(self, exc: BaseException, model: str | None = None, where: str = "table") -> None:
+        self._say(self._explain(exc, model), error=True, where=where)
 
     def _explain(self, exc: BaseException, model: str | None) -> str:
         text = getattr(exc, "error", "") or ""
@@ -355,14 +398,16 @@ class ModelManager(widgets.VBox):
             exc = ollama.ResponseError(text, 404)  # a stream's error line: same cause as a 404
         return explain(exc, model=model, host=self.host)
 
-    async def _guard(self, make: Callable[[], Awaitable[Any]], model: str | None = None) -> Any:
+    async def _guard(
+        self, make: Callable[[], Awaitable[Any]], model: str | None = None, where: str = "table"
+    ) -> Any:
         """Await `make()`, turning any failure into one sentence in the status line."""
         try:
             return await make()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is shown, none escapes the panel
-            self._fail(exc, model)
+            self._fail(exc, model, where)
             return None
 
     def _resolve(self, name: str) -> str:
@@ -374,11 +419,20 @@ class ModelManager(widgets.VBox):
         return f"{name}:latest" if f"{name}:latest" in names else name
 
     # -- local models ------------------------------------------------------------------------
-    async def refresh(self) -> list[dict[str, Any]]:
-        """Ask `list()` again and redraw the table; returns `self.models`."""
+    async def refresh(self, quiet: bool = False) -> list[dict[str, Any]]:
+        """Ask `list()` again and redraw the table; returns `self.models`.
+
+        `quiet` (the background poll) shows no error: a server that went away for a moment
+        should not fill the status line once a second."""
         self._refresh_seq += 1
         seq = self._refresh_seq
-        response = await self._guard(lambda: self._client().list())
+        if quiet:
+            try:
+                response = await self._client().list()
+            except Exception:  # noqa: BLE001 - the next poll tries again
+                return self.models
+        else:
+            response = await self._guard(lambda: self._client().list())
         if response is None or seq < self._refresh_applied:
             return self.models  # an error, or a newer refresh already answered
         self._refresh_applied = seq
@@ -409,6 +463,8 @@ class ModelManager(widgets.VBox):
 
     def _render_models(self) -> None:
         rows = []
+        running = {r["name"] for r in self.running}
+        selected = self.model_select.value
         for m in self.sorted_models():
             cells = [
                 m["name"],
@@ -418,10 +474,34 @@ class ModelManager(widgets.VBox):
                 m["quantization"],
                 m["modified"],
             ]
+            name = html.escape(m["name"])
             tds = "".join(f"<td{_CELL}>{html.escape(str(c))}</td>" for c in cells)
-            rows.append(f'<tr data-model="{html.escape(m["name"])}">{tds}</tr>')
-        head = "".join(f"<th{_CELL}>{label}</th>" for label in COLUMNS.values())
-        body = "".join(rows) or f"<tr><td colspan='{len(COLUMNS)}'>No local models yet.</td></tr>"
+            actions = [("copy", "Copy", "")]
+            if m["name"] in running:
+                actions.append(("unload", "Unload", ""))
+            actions.append(("delete", "Delete", " danger"))
+            buttons = "".join(
+                f'<button class="models-row-button models-row-{act}{extra}" '
+                f'data-action="{act}" data-value="{name}" title="{label} {name}">{label}</button>'
+                for act, label, extra in actions
+            )
+            chosen = " class='selected'" if m["name"] == selected else ""
+            rows.append(
+                f'<tr data-model="{name}" data-action="select" data-value="{name}"{chosen}>'
+                f"{tds}<td class='models-actions'{_CELL}>{buttons}</td></tr>"
+            )
+        head = ""
+        for key, label in COLUMNS.items():
+            arrow = ""
+            if key == self.sort_column.value:
+                arrow = " ▼" if self.sort_descending.value else " ▲"
+            head += (
+                f'<th{_CELL} data-action="sort" data-value="{key}" '
+                f'title="Sort by {label.lower()}">{label}{arrow}</th>'
+            )
+        head += f"<th{_CELL}></th>"
+        span = len(COLUMNS) + 1
+        body = "".join(rows) or f"<tr><td colspan='{span}'>No local models yet.</td></tr>"
         self.table.value = (
             f"<table class='models-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
             "</table>"
@@ -445,11 +525,47 @@ class ModelManager(widgets.VBox):
     def _on_select(self, change: dict[str, Any]) -> None:
         if self._syncing_options:
             return
+        self._render_models()  # mark the chosen row
         if change["new"]:
             self._spawn(self.show(change["new"]))
         else:
             self.details = None
             self.details_view.value = ""
+
+    def _on_action(self, action: str, value: str) -> None:
+        """A click in the table, sent by the Bridge: sort, select, copy, unload or delete."""
+        if action == "sort" and value in COLUMNS:
+            if value == self.sort_column.value:
+                self.sort(value, not self.sort_descending.value)
+            else:
+                self.sort(value)
+        elif action == "select":
+            self.model_select.value = value if value in self.model_select.options else None
+        elif action == "copy":
+            self.start_copy(value)
+        elif action == "unload":
+            self._spawn(self.unload(value))
+        elif action == "delete":
+            self.request_delete(value)
+
+    def _on_views(self, views: int) -> None:
+        if views:
+            self.start_ticker()  # the countdown and the polling run while the panel is shown
+
+    def start_copy(self, name: str) -> str:
+        """Open the "Copy to" box under the table for `name`, with a free name filled in."""
+        if name in self.model_select.options:
+            self.model_select.value = name
+        base = name.split(":", 1)[0].rsplit("/", 1)[-1]
+        taken = {m["name"].split(":", 1)[0] for m in self.models}
+        suggestion, n = f"{base}-copy", 2
+        while suggestion in taken:
+            suggestion, n = f"{base}-copy{n}", n + 1
+        self.copy_name.value = suggestion
+        self.copy_button.description = f"Copy {name}"
+        self.copy_box.layout.display = "flex"
+        self._say(f"Type a name for the copy of {name}, then press Copy.")
+        return suggestion
 
     async def show(self, name: str) -> dict[str, Any] | None:
         """Fetch `show()` for `name` and display its details and Modelfile."""
@@ -480,6 +596,7 @@ class ModelManager(widgets.VBox):
         if done is None:
             return False
         self._say(f"Copied {source} to {destination}.")
+        self.copy_box.layout.display = "none"
         await self.refresh()
         return True
 
@@ -490,12 +607,12 @@ class ModelManager(widgets.VBox):
         """Create `name` from Modelfile text, showing each status the server sends."""
         name = (name or "").strip()
         if not name:
-            self._say("Type a name for the new model first.", True)
+            self._say("Type a name for the new model first.", True, "create")
             return False
         try:
             kwargs = _create_kwargs(modelfile_text or "")
         except ValueError as exc:
-            self._say(f"The Modelfile cannot be used: {exc}.", True)
+            self._say(f"The Modelfile cannot be used: {exc}.", True, "create")
             return False
         statuses: list[str] = []
 
@@ -516,10 +633,10 @@ class ModelManager(widgets.VBox):
             return True
 
         log(f"creating {name} from {kwargs.get('from_', '?')}")
-        if await self._guard(run, kwargs.get("from_")) is None:
+        if await self._guard(run, kwargs.get("from_"), "create") is None:
             log("failed")
             return False
-        self._say(f"Created {name}.")
+        self._say(f"Created {name}.", where="create")
         await self.refresh()
         return True
 
@@ -585,10 +702,12 @@ class ModelManager(widgets.VBox):
         """
         name = (name if name is not None else self.pull_name.value).strip()
         if not name:
-            self._say("Type the name of a model to pull, or click a small model below.", True)
+            self._say(
+                "Type the name of a model to pull, or click a small model below.", True, "pull"
+            )
             return False
         if self._pull_task and not self._pull_task.done():
-            self._say("A pull is already running: wait for it or press Cancel.", True)
+            self._say("A pull is already running: wait for it or press Cancel.", True, "pull")
             return False
         self.pull_name.value = name
         task = asyncio.get_running_loop().create_task(self._pull(name))
@@ -606,7 +725,7 @@ class ModelManager(widgets.VBox):
     async def _pull(self, name: str) -> bool:
         self._reset_progress(name)
         self.pull_button.disabled, self.cancel_button.disabled = True, False
-        self._say(f"Pulling {name}…")
+        self._say(f"Pulling {name}…", where="pull")
         stream = None
         try:
             stream = await self._client().pull(name, stream=True)
@@ -616,23 +735,36 @@ class ModelManager(widgets.VBox):
             self.pull_state["done"] = True
             self.progress.value = 100
             self.progress.bar_style = "success"
-            self._say(f"Pulled {name}.")
+            self._say(f"Pulled {name}.", where="pull")
             await self.refresh()
             return True
         except asyncio.CancelledError:
-            self._render_progress(force=True)
-            self.progress.bar_style = "warning"
-            self._say(f"Cancelled the pull of {name}; the server keeps nothing of it.")
+            self._end_progress("Cancelled", "warning")
+            self._say(
+                f"Cancelled the pull of {name}; the server keeps nothing of it.", where="pull"
+            )
             self._spawn(self.refresh())
             return False  # this task is ours and ends here: the cancel is fully handled
         except Exception as exc:  # noqa: BLE001 - shown in the status line as one sentence
-            self.progress.bar_style = "danger"
-            self._fail(exc, name)
+            self._end_progress("Failed", "danger")
+            self._fail(exc, name, "pull")
             return False
         finally:
             if stream is not None:
                 await _aclose(stream)
             self.pull_button.disabled, self.cancel_button.disabled = False, True
+
+    def _end_progress(self, word: str, style: str) -> None:
+        """After Cancel or a failure the progress line says so: nothing claims to be pulling."""
+        completed, total = self.pull_totals()
+        share = f" at {100 * completed / total:.0f}%" if total else ""
+        sizes = f" ({human_bytes(completed)} of {human_bytes(total)})" if total else ""
+        self.pull_state["status"] = word.lower()
+        self.progress.bar_style = style
+        for bar in self.layer_bars.values():
+            if bar.value < 100:
+                bar.bar_style = style
+        self.pull_figures.value = f"<b>{word}</b>{share}{sizes}."
 
     def _reset_progress(self, name: str) -> None:
         self.pull_state = {
@@ -643,6 +775,7 @@ class ModelManager(widgets.VBox):
             "samples": [],
             "done": False,
             "last_render": 0.0,
+            "rate": 0.0,
         }
         self.layer_bars.clear()
         self._layer_labels.clear()
@@ -674,28 +807,34 @@ class ModelManager(widgets.VBox):
         state = self.pull_state
         now = time.monotonic()
         completed, total = self.pull_totals()
-        samples = state.setdefault("samples", [])
-        samples.append((now, completed))
-        while len(samples) > 2 and now - samples[0][0] > 3:
-            samples.pop(0)
         if not force and now - state.get("last_render", 0.0) < RENDER_INTERVAL:
             return
         state["last_render"] = now
+        # The download rate is smoothed over the redraws (an exponential moving average), so
+        # the ETA neither jumps with each burst nor reads 0:00 while much is left.
+        samples = state.setdefault("samples", [])
+        if samples and now > samples[-1][0]:
+            (t0, c0) = samples[-1]
+            sample = max(0.0, (completed - c0) / (now - t0))
+            old = state.get("rate", 0.0)
+            state["rate"] = (
+                sample if not old else RATE_SMOOTHING * sample + (1 - RATE_SMOOTHING) * old
+            )
+        samples[:] = [(now, completed)]
         for digest, (size, done) in state.get("layers", {}).items():
             self.layer_bars[digest].value = 100 * done / size if size else 100
             if done >= size:
                 self.layer_bars[digest].bar_style = "success"
             self._layer_labels[digest].value = f"{human_bytes(done)} / {human_bytes(size)}"
         self.progress.value = 100 * completed / total if total else 0
-        (t0, c0), (t1, c1) = samples[0], samples[-1]
-        rate = (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0
-        state["rate"] = rate
+        rate = state.get("rate", 0.0)
         figures = [f"{human_bytes(completed)} / {human_bytes(total)}"] if total else []
         if rate > 0:
             figures.append(f"{human_bytes(rate)}/s")
             if total > completed:
-                figures.append(f"ETA {_duration((total - completed) / rate)}")
-        figures.append(html.escape(state.get("status", "")))
+                figures.append(f"ETA {_duration(math.ceil((total - completed) / rate))}")
+        status = re.sub(r"\b(pulling) [0-9a-f]{12,}\b", r"\1 layers", state.get("status", ""))
+        figures.append(html.escape(status))
         self.pull_figures.value = " · ".join(figures)
 
     # -- running models ----------------------------------------------------------------------
@@ -728,9 +867,10 @@ class ModelManager(widgets.VBox):
                 until = "unloading"
             cells = [r["name"], human_bytes(r["size"]), human_bytes(r["size_vram"]), r["processor"]]
             tds = "".join(f"<td{_CELL}>{html.escape(c)}</td>" for c in cells)
+            expires = _timestamp(r["expires_at"])
             rows.append(
                 f'<tr data-model="{html.escape(r["name"])}">{tds}'
-                f"<td class='models-expiry'{_CELL}>{until}</td></tr>"
+                f"<td class='models-expiry' data-expires='{expires:.0f}'{_CELL}>{until}</td></tr>"
             )
         head = "".join(
             f"<th{_CELL}>{h}</th>" for h in ("Name", "Size", "VRAM", "Processor", "Until")
@@ -746,6 +886,7 @@ class ModelManager(widgets.VBox):
         if names != self._running_names:
             self._running_names = names
             self.unload_box.children = [self._unload_button(n) for n in names]
+            self._render_models()  # the rows' Unload buttons follow what is loaded
 
     def _unload_button(self, name: str) -> widgets.Button:
         button = _button(f"Unload {name}", "models-unload")
@@ -796,11 +937,17 @@ class ModelManager(widgets.VBox):
         self._ticker = None
 
     async def _tick(self, interval: float = 1.0) -> None:
-        """Redraw the countdown; never prints (a task outliving its cell must stay silent)."""
+        """Redraw the countdown; never prints (a task outliving its cell must stay silent).
+
+        While a view is on screen it also asks `list()` and `ps()` every second, so models
+        deleted, pulled or loaded by a cell or another client show up within two seconds."""
         ticks = 0
         while not self._closed:
             expired = any(_timestamp(r["expires_at"]) <= time.time() for r in self.running)
-            if ticks % PS_POLL_TICKS == 0 or expired:
+            shown = self.bridge.views > 0
+            if shown and ticks:
+                await self.refresh(quiet=True)
+            if ticks % PS_POLL_TICKS == 0 or expired or shown:
                 await self.refresh_running()
             else:
                 self._render_running()

@@ -127,7 +127,43 @@ def test_streamed_reply_grows_and_ends_with_figures(lab_page):
     expect(chat.locator(".chat-user")).to_have_count(2)
     expect(chat.locator(".chat-error")).to_have_count(0)
     lab_page.save_screenshot("chat.png", chat)
+    if lab_page.screenshots is not None:
+        record_streaming_gif(lab_page, chat, box, lab_page.screenshots / "chat-streaming.gif")
     lab_page.assert_ran_cleanly()
+
+
+def record_streaming_gif(lab_page, chat, box, path, limit: int = 60) -> None:
+    """Frames of a reply streaming (the chat's screenshots every ~0.1 s), as an animated GIF."""
+    import io
+
+    from PIL import Image
+
+    page = lab_page.page
+    chat.locator("button.chat-clear").click()  # a fresh conversation: one reply streaming
+    expect(chat.locator(".chat-user")).to_have_count(0)
+    box.fill(SKY)
+    box.press("Enter")
+    frames = []
+    last = chat.locator(".chat-assistant").last
+    while len(frames) < limit:
+        shot = chat.screenshot(animations="disabled", type="jpeg", quality=85, scale="css")
+        frames.append(Image.open(io.BytesIO(shot)))
+        if FIGURES.search(last.locator(".chat-figures").inner_text()):
+            break
+        page.wait_for_timeout(30)
+    frames += [frames[-1]] * 12  # rest on the finished reply before looping
+    width = 720
+    scaled = [
+        f.convert("RGB").resize((width, round(f.height * width / f.width)), Image.LANCZOS)
+        for f in frames
+    ]
+    size = (width, max(f.height for f in scaled))
+    frames = [Image.new("RGB", size, "white") for _ in scaled]
+    for canvas, frame in zip(frames, scaled):
+        canvas.paste(frame, (0, size[1] - frame.height))
+    frames[0].save(
+        path, save_all=True, append_images=frames[1:], duration=120, loop=0, optimize=True
+    )
 
 
 def test_stop_keeps_the_partial_reply(lab_page):
