@@ -21,11 +21,12 @@ import socket  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 
-import tornado.httpserver  # noqa: E402
 import tornado.netutil  # noqa: E402
 
 from .app import MAX_BLOB, ServerState  # noqa: E402
+from .origins import policy_for  # noqa: E402
 from .routes import make_app  # noqa: E402
+from .serving import HTTPServer, raise_fd_limit  # noqa: E402
 from .store import Store  # noqa: E402
 
 __all__ = ["PracticeServer", "is_loopback"]
@@ -51,14 +52,13 @@ def _bind(host: str, port: int) -> list[socket.socket]:
     return tornado.netutil.bind_sockets(port, host, family=family, backlog=1024)
 
 
-def _http_server(state: ServerState, **classroom) -> tornado.httpserver.HTTPServer:
+def _http_server(state: ServerState, **classroom) -> HTTPServer:
     """The HTTP server; `classroom` options go to learners.Classroom (per-learner stores)."""
     from .learners import Classroom
 
+    raise_fd_limit()
     router = Classroom(make_app(state), state, **classroom)
-    return tornado.httpserver.HTTPServer(
-        router, max_body_size=MAX_BLOB + 1, idle_connection_timeout=300
-    )
+    return HTTPServer(router, max_body_size=MAX_BLOB + 1)
 
 
 class PracticeServer:
@@ -71,15 +71,20 @@ class PracticeServer:
         speed: float = 0,
         state_dir: str | None = None,
         faults=None,
+        origins: list[str] | None = None,
         pose_as_ollama: bool = False,
         installed: list[str] | str | None = None,
         pull_budget: int | str | None = None,
         **classroom,
     ) -> None:
-        """`classroom`: teacher=True, max_learners, max_models, max_blob_bytes (learners.py)."""
+        """`origins`: extra browser origins allowed besides Ollama's defaults (None: the
+        `OLLAMA_ORIGINS` variable, as Ollama reads it). `classroom`: teacher=True,
+        max_learners, max_models, max_blob_bytes (learners.py)."""
         self.host = host
         self.port = port
-        self.state = ServerState(Store(state_dir), speed, _fault_plan(faults))
+        self.state = ServerState(
+            Store(state_dir), speed, _fault_plan(faults), policy_for(host, origins)
+        )
         self.classroom = {"state_dir": state_dir, **classroom}
         self.pose = None  # pose.Pose when posing as a real Ollama: its pull counters
         if pose_as_ollama:
@@ -88,7 +93,7 @@ class PracticeServer:
             self.pose = apply(self.state, installed, pull_budget)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: tornado.httpserver.HTTPServer | None = None
+        self._server: HTTPServer | None = None
 
     @property
     def store(self) -> Store:

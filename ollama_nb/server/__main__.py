@@ -7,8 +7,9 @@ import asyncio
 import os
 import sys
 
-from . import _bind, _fault_plan, _http_server, is_loopback
+from . import _bind, _fault_plan, _http_server, heavy, is_loopback
 from .app import ServerState
+from .origins import ENV_VAR, origins_from_env, policy_for
 from .store import Store
 
 
@@ -37,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--faults", default=None, help="fault injection SPEC (see README)")
     parser.add_argument(
+        "--origins",
+        default=None,
+        help=f"comma-separated browser origins allowed besides Ollama's defaults "
+        f"(default: ${ENV_VAR}), e.g. http://myapp.example,https://*.school.example",
+    )
+    parser.add_argument(
         "--exit-with-parent",
         type=int,
         default=None,
@@ -53,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         plan = _fault_plan(args.faults)
-        state = ServerState(Store(args.state), args.speed, plan)
+        access = policy_for(args.host, origins_from_env(args.origins))
+        state = ServerState(Store(args.state), args.speed, plan, access)
         if args.pose_as_ollama:
             from .pose import apply
 
@@ -65,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     port = sockets[0].getsockname()[1]
     if not is_loopback(args.host):
         print(
-            f"warning: listening on {args.host}: other machines can reach this practice server",
+            f"warning: listening on {args.host}: other machines can reach this practice server. "
+            "It has no authentication: anyone who can reach this port can pull, create, copy "
+            "and delete models. It refuses only web pages from other origins (as Ollama does).",
             file=sys.stderr,
         )
     if plan:
@@ -91,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(serve())
     except KeyboardInterrupt:
         pass
+    finally:
+        heavy.shutdown()
     return 0
 
 

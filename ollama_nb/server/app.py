@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import tornado.iostream
 import tornado.web
 
+from .origins import AccessPolicy
 from .store import Model, Store
 from .validate import (
     ApiError,
@@ -30,16 +31,22 @@ PRACTICE_HEADER = "X-Ollama-Practice"
 MAX_BODY = 64 * 1024 * 1024
 MAX_BLOB = 1024 * 1024 * 1024
 RUNNING_TEXT = "Ollama is running"
+DEPTH_ERROR = "exceeded max depth"
+
 NOT_PULLED = 'model "{name}" not found, try pulling it first'  # the embedding endpoints' 404
 
 
 class ServerState:
-    """What every handler shares: the store, the streaming speed and the fault plan."""
+    """What every handler shares: the store, the streaming speed, the fault plan, and which
+    origins and Host names may use the server (`access`; Ollama's defaults when not given)."""
 
-    def __init__(self, store: Store, speed: float = 0.0, faults=None) -> None:
+    def __init__(
+        self, store: Store, speed: float = 0.0, faults=None, access: AccessPolicy | None = None
+    ) -> None:
         self.store = store
         self.speed = float(speed or 0)
         self.faults = faults
+        self.access = access or AccessPolicy()
 
 
 # -- base handler ----------------------------------------------------------------------------
@@ -66,6 +73,11 @@ class Base(tornado.web.RequestHandler):
             return
         self.set_header("Server", "ollama_nb practice server")
         self.set_header(PRACTICE_HEADER, "1")
+        origin = self.request.headers.get("Origin", "")
+        state = getattr(self.application, "state", None)  # initialize() has not run yet
+        if origin and state:  # forbidden origins never reach a handler (GuardedApplication)
+            for key, value in state.access.cors_headers(origin).items():
+                self.set_header(key, value)
 
     async def prepare(self) -> None:
         self.request.connection.set_max_body_size(MAX_BLOB + 1)
@@ -122,6 +134,8 @@ class Base(tornado.web.RequestHandler):
             # tornado closes a connection whose request body was never read; say so, or the
             # client reuses it and fails on its next request
             self.set_header("Connection", "close")
+        if isinstance(exc, RecursionError):  # nesting Go allows but this server cannot follow
+            exc = ApiError(400, DEPTH_ERROR)
         if isinstance(exc, ApiError):
             self.set_status(exc.status, _reason(exc.status))
             self.send_json({"error": exc.message})
@@ -135,7 +149,7 @@ class Base(tornado.web.RequestHandler):
         self.send_json({"error": f"practice server error: {exc or status_code}"})
 
     def log_exception(self, typ, value, tb) -> None:
-        if isinstance(value, (ApiError, tornado.web.HTTPError)):
+        if isinstance(value, (ApiError, tornado.web.HTTPError, RecursionError)):
             return
         log.error("unexpected error", exc_info=(typ, value, tb))
 
@@ -168,6 +182,11 @@ class Base(tornado.web.RequestHandler):
                     break
                 except ApiError as exc:  # a failure after the stream began: Ollama's error line
                     line = self.error_line(exc.message)
+                except RecursionError:
+                    line = self.error_line(DEPTH_ERROR)
+                except Exception as exc:  # a bug: still end the stream as Ollama would
+                    log.error("error in a stream", exc_info=True)
+                    line = self.error_line(f"practice server error: {exc}")
                 if isinstance(line, float):  # a pause, as a slow download makes
                     await self.flush()
                     await asyncio.sleep(line)

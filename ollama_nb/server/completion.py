@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 
-from . import engine, imagefacts, pose, structured, toolplan, vision
+from . import engine, heavy, imagefacts, pose, structured, toolplan, vision
 from .app import Base, ndjson_line, wants_stream
 from .store import Model, now_iso
 from .validate import (
@@ -165,8 +165,15 @@ class Chat(Completion):
         thinks = think is not False and "thinking" in model.info.capabilities
         reply = self._tool_reply(tools, messages, prompt, thinks and engine.think_level(think))
         if reply is None:
-            reply = self.reply_for(
-                model, prompt, system, users[:-1], options, body.get("format"), think, images
+            reply = await _offload_reply(
+                model,
+                prompt,
+                system,
+                users[:-1],
+                options,
+                body.get("format"),
+                think,
+                images,
             )
         reply = pose.unlabel(self.state, reply)
         content_tokens, reason = engine.limit(reply.content, options)
@@ -295,7 +302,7 @@ class Generate(Completion):
         if suffix:
             reply = engine.Reply(content=engine.fill_in_middle(prompt, suffix))
         else:
-            reply = self.reply_for(
+            reply = await _offload_reply(
                 model, prompt, system, [], options, body.get("format"), think, images
             )
         reply = pose.unlabel(self.state, reply)
@@ -352,3 +359,25 @@ class Generate(Completion):
             i += 1
         done["created_at"] = now_iso()
         yield ndjson_line(done)
+
+
+MAX_REPLY_CHARS = 1_000_000  # a schema may not demand a longer reply (minLength: 10**8)
+
+
+def _bounded_reply(*args) -> engine.Reply:
+    """`Completion.reply_for` (it uses no handler state), refusing replies too long to send."""
+    reply = Completion.reply_for(None, *args)  # type: ignore[arg-type]
+    if len(reply.content) > MAX_REPLY_CHARS:
+        raise ApiError(
+            400,
+            f"the format asks for a reply of {len(reply.content)} characters; the practice "
+            f"server writes at most {MAX_REPLY_CHARS}",
+        )
+    return reply
+
+
+async def _offload_reply(model, prompt, system, history, options, fmt, think, images):
+    """`reply_for` off the event loop: structured replies (possibly heavy, some of it in C)
+    in the worker process with a time and memory budget, the others on a thread."""
+    run = heavy.in_process if fmt not in (None, "") and not images else heavy.in_thread
+    return await run(_bounded_reply, model, prompt, system, history, options, fmt, think, images)

@@ -7,7 +7,9 @@ store once the work is complete, so a cancelled pull leaves no half model behind
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,7 +17,7 @@ from dataclasses import replace
 from . import pose
 from .app import MAX_BLOB, Base, ndjson_line, wants_stream
 from .store import now_iso
-from .validate import ApiError, check_options, model_field, require_name
+from .validate import ApiError, check_create, check_options, model_field, require_name
 
 Step = dict | float  # a progress object to send, or seconds to wait
 
@@ -131,6 +133,7 @@ class Create(Progress):
 
     async def post(self) -> None:
         body = self.body()
+        check_create(body)
         invalid = (400, "invalid model name")
         name = require_name(model_field(body), invalid, invalid)
         if body.get("files"):
@@ -252,9 +255,48 @@ _DIGEST = re.compile(r"sha256[:-]([0-9a-fA-F]{64})")
 
 
 class Blobs(Base):
+    """HEAD and POST /api/blobs/sha256:...: uploads are hashed as they arrive and written to a
+    temporary file (with --state), renamed into place only when the digest matches, so a
+    1 GiB upload costs no memory and a cut one leaves nothing under the final name."""
+
     SUPPORTED_METHODS = ("HEAD", "POST")
     endpoint = "blobs"
     body_limit = MAX_BLOB
+
+    def initialize(self, state) -> None:
+        super().initialize(state)
+        self._hash = hashlib.sha256()
+        self._partial = None
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.request.method == "POST" and not self._too_large:
+            self._partial = self.store.blob_partial()
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self.body_limit:
+            self._too_large = True
+            self._discard()
+        if self._too_large:
+            return
+        self._hash.update(chunk)
+        if self._partial is not None:
+            self._partial.write(chunk)
+
+    def _discard(self) -> None:
+        partial, self._partial = self._partial, None
+        if partial is not None:
+            partial.close()
+            with contextlib.suppress(OSError):
+                os.unlink(partial.name)
+
+    def on_connection_close(self) -> None:
+        self._discard()
+        super().on_connection_close()
+
+    def on_finish(self) -> None:
+        self._discard()
 
     def _digest(self, raw: str) -> str:
         match = _DIGEST.fullmatch(raw)
@@ -270,13 +312,19 @@ class Blobs(Base):
 
     def post(self, raw: str) -> None:
         digest = self._digest(raw)
-        data = self.raw_body()
-        actual = "sha256:" + hashlib.sha256(data).hexdigest()
+        self.raw_body()  # raises the injected or size errors, after the body was read
+        actual = "sha256:" + self._hash.hexdigest()
         if actual != digest:
             raise ApiError(400, f'digest mismatch, expected "{digest}", got "{actual}"')
         if digest in self.store.blobs:
             self.set_status(200)
         else:
-            self.store.add_blob(digest, data)
+            path = None
+            if self._partial is not None:
+                self._partial.flush()
+                os.fsync(self._partial.fileno())
+                self._partial.close()
+                path, self._partial = self._partial.name, None
+            self.store.add_blob_file(digest, self._size, path)
             self.set_status(201)
         self.finish()

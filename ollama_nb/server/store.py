@@ -142,6 +142,24 @@ class Store:
         self.registry[model.name] = replace(model)
         self._save()
 
+    def blob_partial(self):
+        """An open temporary file beside the blobs (None without a state folder): uploads are
+        written there while hashed, then renamed into place by `add_blob_file`."""
+        if not self.state_dir:
+            return None
+        import tempfile
+
+        blob_dir = self.state_dir / "blobs"
+        blob_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=blob_dir, prefix=".partial-", delete=False)
+
+    def add_blob_file(self, digest: str, size: int, path: str | None) -> None:
+        """Record a verified upload; its temporary file (if any) takes its final name."""
+        if path and self.state_dir:
+            os.replace(path, self.state_dir / "blobs" / digest.replace(":", "-"))
+        self.blobs[digest] = size
+        self._save()
+
     def add_blob(self, digest: str, data: bytes) -> None:
         self.blobs[digest] = len(data)
         if self.state_dir:
@@ -200,9 +218,15 @@ class Store:
             "registry": [asdict(m) for m in self.registry.values() if m.name not in CATALOG],
             "blobs": self.blobs,
         }
-        tmp = self._state_file().with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(self._state_file())
+        # serialized first, ASCII-only (any string can be written), then temp file + rename:
+        # a failure leaves the previous store.json whole and cannot block later saves
+        text = json.dumps(state, ensure_ascii=True, indent=1)
+        tmp = self._state_file().with_name(f"store.json.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self._state_file())
 
     def _load(self) -> None:
         path = self._state_file()

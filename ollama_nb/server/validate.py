@@ -12,6 +12,7 @@ import binascii
 import json
 import re
 
+from . import gojson
 from .names import parse_name
 
 
@@ -22,6 +23,9 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+    def __reduce__(self):  # crosses from the worker process (heavy.py) intact
+        return (type(self), (self.status, self.message))
 
 
 # Field kinds per request type: what Go's decoder accepts for each JSON field.
@@ -118,16 +122,25 @@ def go_kind(value: object) -> str:
     return OBJECT
 
 
+INT_FIELDS = {"top_logprobs", "dimensions"}  # Go `int` fields: other numbers are float64
+GO_TYPES = {  # Go's type names where they differ from the kind's default
+    "files": "map[string]string",
+    "adapters": "map[string]string",
+    "messages": "[]api.Message",
+    "context": "[]int",
+    "images": "[]api.ImageData",
+    "tools": "api.Tools",
+}
+
+
 def decode_body(raw: bytes, request_type: str) -> dict:
     """Decode and type-check a JSON body as Go's `ShouldBindJSON` would."""
     if not raw or not raw.strip():
         raise ApiError(400, "missing request body")
     try:
-        body = json.loads(raw)
-    except UnicodeDecodeError:
-        raise ApiError(400, "invalid character looking for beginning of value") from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, _go_json_message(raw, exc)) from None
+        body = gojson.loads(raw)
+    except gojson.JsonError as exc:
+        raise ApiError(400, str(exc)) from None
     if not isinstance(body, dict):
         raise ApiError(
             400, f"json: cannot unmarshal {go_kind(body)} into Go value of type api.{request_type}"
@@ -135,14 +148,30 @@ def decode_body(raw: bytes, request_type: str) -> dict:
     fields = REQUESTS[request_type]
     for key, value in body.items():
         allowed = fields.get(key)
-        if allowed is None or value is None or ANY in allowed:
+        if allowed is None:
+            continue
+        big = gojson.find_big_number(value)
+        if big is not None:
+            go_type = "int" if key in INT_FIELDS else "float64"
+            raise ApiError(
+                400,
+                f"json: cannot unmarshal number {big.text} into Go struct field "
+                f"{request_type}.{key} of type {go_type}",
+            )
+        if value is None or ANY in allowed:
             continue
         kind = go_kind(value)
         if kind not in allowed:
             raise ApiError(
                 400,
                 f"json: cannot unmarshal {kind} into Go struct field {request_type}.{key} "
-                f"of type {_go_type(allowed)}",
+                f"of type {GO_TYPES.get(key) or _go_type(allowed)}",
+            )
+        if key in INT_FIELDS and not (isinstance(value, int) and -(2**63) <= value < 2**63):
+            raise ApiError(
+                400,
+                f"json: cannot unmarshal number {json.dumps(value)} into Go struct field "
+                f"{request_type}.{key} of type int",
             )
     return {k: v for k, v in body.items() if v is not None}
 
@@ -155,18 +184,6 @@ def _go_type(allowed: tuple[str, ...]) -> str:
         OBJECT: "map[string]interface {}",
         ARRAY: "[]interface {}",
     }[allowed[0]]
-
-
-def _go_json_message(raw: bytes, exc: json.JSONDecodeError) -> str:
-    text = raw.decode("utf-8", "replace")
-    if exc.pos >= len(text.rstrip()):
-        return "unexpected EOF"
-    char = text[exc.pos]
-    if exc.msg.startswith("Expecting value"):
-        return f"invalid character {char!r} looking for beginning of value"
-    if exc.msg.startswith("Extra data"):
-        return f"invalid character {char!r} after top-level value"
-    return f"invalid character {char!r} {exc.msg[0].lower()}{exc.msg[1:]}"
 
 
 def model_field(body: dict) -> str:
@@ -339,3 +356,24 @@ def check_messages(messages: object) -> list[dict]:
                     f"Message.messages.{key} of type []api.{_ITEM_TYPES[key]}",
                 )
     return messages  # type: ignore[return-value]
+
+
+def check_create(body: dict) -> None:
+    """Every field of a create request checked before anything changes, as Go's types would:
+    values that pass here can always be shown, chatted with and saved with `--state`."""
+    for key in ("files", "adapters"):
+        for value in (body.get(key) or {}).values():
+            if not isinstance(value, str):
+                raise ApiError(
+                    400,
+                    f"json: cannot unmarshal {go_kind(value)} into Go struct field "
+                    f"CreateRequest.{key} of type string",
+                )
+    license_value = body.get("license")
+    if isinstance(license_value, list) and not all(isinstance(t, str) for t in license_value):
+        raise ApiError(400, "license must be a string or a list of strings")
+    check_messages(body.get("messages"))
+    for key, value in (body.get("parameters") or {}).items():
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, (str, int, float, bool)) for item in items):
+            raise ApiError(400, f'invalid value for parameter "{key}"')
