@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from .answerbook import ENTRIES, OPENERS_EN, OPENERS_ZH
+from .bytecache import lru_by_bytes
 
 LABEL_EN = "[practice server] "
 LABEL_ZH = "【练习服务器】"
@@ -380,7 +381,7 @@ def context_ids(tokens: list[str]) -> list[int]:
 
 
 # -- embeddings -------------------------------------------------------------------------------
-@lru_cache(maxsize=262_144)
+@lru_by_bytes(32 << 20, max_entry=4096)  # keyed by learner words: bounded by bytes
 def _bucket(feature: str, dim: int) -> tuple[int, float]:
     h = _stable_int(feature)
     return h % dim, (1.0 if (h >> 63) & 1 else -1.0)

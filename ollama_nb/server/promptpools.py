@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from .bytecache import lru_by_bytes
 
 # -- what the prompt offers ------------------------------------------------------------------
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -93,7 +94,7 @@ class _Prompt:
     computed: int | float | None  # "3 plus 5" -> 8, for answer/result/sum fields
 
 
-@lru_cache(maxsize=256)
+@lru_by_bytes(16 << 20, max_entry=1 << 20)  # keyed by whole prompts: bounded by bytes
 def _analyse(prompt: str) -> _Prompt:
     zh = bool(_CJK.search(prompt))
     numbers = tuple(float(n) if "." in n else int(n) for n in _NUMBER.findall(prompt))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
+
+from .bytecache import lru_by_bytes
 
 try:  # Python 3.11+
     import re._parser as _sre
@@ -35,7 +36,7 @@ _REPEATS = tuple(
 )
 
 
-@lru_cache(maxsize=512)
+@lru_by_bytes(8 << 20, max_entry=64 << 10)  # learner patterns: bounded by bytes
 def _compiled(pattern: str) -> tuple[re.Pattern | None, int]:
     """The compiled pattern (None if invalid) and the longest text safe to search with it."""
     try:
@@ -112,7 +113,7 @@ _Validator = validators.extend(
 )
 
 
-@lru_cache(maxsize=1024)
+@lru_by_bytes(32 << 20, max_entry=4 << 20)  # schema texts: bounded by bytes
 def _validator(text: str) -> Any:
     return _Validator(json.loads(text))
 
