@@ -121,7 +121,8 @@ def test_the_manager_follows_a_delete_made_by_a_cell(lab_page):
 
     # Loading a model shows it under "Running models", with a countdown that ticks.
     run_in_kernel(lab_page, "ollama.generate(model='llama3.1', prompt='hi', keep_alive='10m');")
-    until = panel.locator(".models-running .models-expiry")
+    # Other tests in the session may have loaded models too: look at llama3.1's own row.
+    until = panel.locator('.models-running tr[data-model="llama3.1:latest"] .models-expiry')
     expect(until).to_have_text(re.compile(r"\d+:\d\d"), timeout=5_000)
     first = until.inner_text()
     page.wait_for_timeout(2_200)
