@@ -434,3 +434,58 @@ async def test_a_shown_panel_follows_changes_made_elsewhere(manager, server):
     assert 'data-action="unload" data-value="llama3.1:latest"' in manager.table.value
     manager.bridge._on_message(manager.bridge, {"action": "_hidden", "value": ""}, [])
     assert manager.bridge.views == 0
+
+
+@pytest.fixture
+def chinese():
+    from ollama_nb import i18n
+
+    i18n.set_lang("zh")
+    try:
+        yield
+    finally:
+        i18n.set_lang(None)
+
+
+def _headings(w: ModelManager) -> list[str]:
+    return [c.value for c in w.children if "<h4" in str(getattr(c, "value", ""))]
+
+
+@pytest.mark.anyio
+async def test_labels_follow_the_learners_language(server, chinese):
+    w = ModelManager(client=ollama.AsyncClient(host=server.url))
+    try:
+        await w.refresh()
+        await w.refresh_running()
+        headings = " ".join(_headings(w))
+        assert "本地模型" in headings and "拉取模型" in headings and "运行中的模型" in headings
+        assert "Local models" not in headings
+        assert w.refresh_button.description == "刷新"
+        assert w.pull_button.description == "拉取"
+        assert w.sort_column.description == "排序"
+        assert ("名称", "name") in w.sort_column.options
+        assert ">名称 ▲</th>" in w.table.value and ">复制</button>" in w.table.value
+        assert "2 个模型，占用磁盘 5.2 GB" == w.total_label.value
+        assert "当前没有已加载的模型。" in w.running_view.value
+        w.request_delete("llama3.1")
+        assert w.status.startswith("删除 llama3.1:latest")
+        w.cancel_delete()
+        assert w.status == "已保留 llama3.1:latest。"
+        assert repr(w) == "ModelManager()"
+    finally:
+        w.close()
+
+
+@pytest.mark.anyio
+async def test_labels_stay_english_by_default(manager):
+    headings = " ".join(_headings(manager))
+    assert "Local models" in headings and "Pull a model" in headings
+    assert "Running models" in headings and "Create from a Modelfile" in headings
+    assert manager.refresh_button.description == "Refresh"
+    assert manager.sort_column.description == "Sort by"
+    assert ("Name", "name") in manager.sort_column.options
+    assert ">Name ▲</th>" in manager.table.value and ">Copy</button>" in manager.table.value
+    assert manager.total_label.value == "2 models, 5.2 GB on disk"
+    await manager.refresh_running()
+    assert "No model is loaded." in manager.running_view.value
+    assert manager.request_delete("llama3.1") == "Delete llama3.1:latest and free 4.9 GB?"

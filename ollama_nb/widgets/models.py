@@ -26,13 +26,157 @@ import ollama
 
 from ollama_nb.errors import current_host, explain
 
+from ..i18n import Messages
 from .bridge import Bridge
 
 __all__ = ["ModelManager", "human_bytes"]
 
+_ = Messages(
+    {
+        "col_name": {"en": "Name", "zh": "名称"},
+        "col_size": {"en": "Size", "zh": "大小"},
+        "col_family": {"en": "Family", "zh": "系列"},
+        "col_parameters": {"en": "Parameters", "zh": "参数量"},
+        "col_quantization": {"en": "Quantization", "zh": "量化"},
+        "col_modified": {"en": "Modified", "zh": "修改时间"},
+        "col_vram": {"en": "VRAM", "zh": "显存"},
+        "col_processor": {"en": "Processor", "zh": "处理器"},
+        "col_until": {"en": "Until", "zh": "剩余时间"},
+        "sort_by": {"en": "Sort by", "zh": "排序"},
+        "sort_title": {"en": "Sort by {label}", "zh": "按{label}排序"},
+        "descending": {"en": "descending", "zh": "降序"},
+        "refresh": {"en": "Refresh", "zh": "刷新"},
+        "model": {"en": "Model", "zh": "模型"},
+        "copy_placeholder": {"en": "new name, e.g. my-llama", "zh": "新名称，例如 my-llama"},
+        "copy_to": {"en": "Copy to", "zh": "复制为"},
+        "copy": {"en": "Copy", "zh": "复制"},
+        "copy_name": {"en": "Copy {name}", "zh": "复制 {name}"},
+        "unload": {"en": "Unload", "zh": "卸载"},
+        "unload_name": {"en": "Unload {name}", "zh": "卸载 {name}"},
+        "delete": {"en": "Delete", "zh": "删除"},
+        "delete_name": {"en": "Delete {name}", "zh": "删除 {name}"},
+        "confirm": {"en": "Confirm", "zh": "确认"},
+        "cancel": {"en": "Cancel", "zh": "取消"},
+        "pull_placeholder": {
+            "en": "model to pull, e.g. qwen3:0.6b",
+            "zh": "要拉取的模型，例如 qwen3:0.6b",
+        },
+        "pull": {"en": "Pull", "zh": "拉取"},
+        "overall": {"en": "Overall", "zh": "总进度"},
+        "create_placeholder": {"en": "name of the new model", "zh": "新模型的名称"},
+        "create": {"en": "Create", "zh": "创建"},
+        "layers": {"en": "Layers (details)", "zh": "各层（详情）"},
+        "h_local": {"en": "Local models", "zh": "本地模型"},
+        "h_pull": {"en": "Pull a model", "zh": "拉取模型"},
+        "small_models": {
+            "en": "Small models to try (click to fill the box):",
+            "zh": "可以试试这些小模型（点击即可填入输入框）：",
+        },
+        "h_create": {"en": "Create from a Modelfile", "zh": "用 Modelfile 创建模型"},
+        "h_running": {"en": "Running models", "zh": "运行中的模型"},
+        "no_loop": {
+            "en": "No running event loop: call these methods with await in a notebook.",
+            "zh": "没有正在运行的事件循环：请在笔记本中用 await 调用这些方法。",
+        },
+        "no_such_model": {
+            "en": "There is no model named '{model}' in the registry ({text}): check the name "
+            "on ollama.com/library, or click one of the small models below.",
+            "zh": "模型仓库中没有名为“{model}”的模型（{text}）："
+            "请在 ollama.com/library 上核对名称，或点击下方的某个小模型。",
+        },
+        "no_local_models": {"en": "No local models yet.", "zh": "还没有本地模型。"},
+        "total_one": {
+            "en": "{count} model, {size} on disk",
+            "zh": "{count} 个模型，占用磁盘 {size}",
+        },
+        "total_many": {
+            "en": "{count} models, {size} on disk",
+            "zh": "{count} 个模型，占用磁盘 {size}",
+        },
+        "copy_prompt": {
+            "en": "Type a name for the copy of {name}, then press Copy.",
+            "zh": "请为 {name} 的副本输入名称，然后点击“复制”。",
+        },
+        "copy_needs": {
+            "en": "Choose a model and type a new name to copy it to.",
+            "zh": "请先选择一个模型，并输入要复制成的新名称。",
+        },
+        "copied": {
+            "en": "Copied {source} to {destination}.",
+            "zh": "已将 {source} 复制为 {destination}。",
+        },
+        "create_needs_name": {
+            "en": "Type a name for the new model first.",
+            "zh": "请先输入新模型的名称。",
+        },
+        "bad_modelfile": {
+            "en": "The Modelfile cannot be used: {error}.",
+            "zh": "无法使用这个 Modelfile：{error}。",
+        },
+        "no_from": {
+            "en": "the Modelfile has no FROM line naming the model it starts from",
+            "zh": "Modelfile 中没有指明基础模型的 FROM 行",
+        },
+        "creating": {"en": "creating {name} from {base}", "zh": "正在以 {base} 为基础创建 {name}"},
+        "create_failed": {"en": "failed", "zh": "失败"},
+        "created": {"en": "Created {name}.", "zh": "已创建 {name}。"},
+        "delete_needs": {"en": "Choose a model to delete first.", "zh": "请先选择要删除的模型。"},
+        "no_local": {
+            "en": "There is no local model named '{name}' to delete.",
+            "zh": "本地没有名为“{name}”的模型可删除。",
+        },
+        "delete_question": {
+            "en": "Delete {name} and free {size}?",
+            "zh": "删除 {name} 并释放 {size} 空间吗？",
+        },
+        "delete_shared": {
+            "en": "Delete {name}? Its layers are shared with another name, so no space is freed.",
+            "zh": "删除 {name} 吗？它的各层与另一个名称共用，所以不会释放空间。",
+        },
+        "kept": {"en": "Kept {name}.", "zh": "已保留 {name}。"},
+        "nothing_to_confirm": {
+            "en": "Nothing to confirm: press Delete first.",
+            "zh": "没有需要确认的操作：请先点击“删除”。",
+        },
+        "deleted": {
+            "en": "Deleted {name}, freeing {size}.",
+            "zh": "已删除 {name}，释放了 {size}。",
+        },
+        "pull_needs_name": {
+            "en": "Type the name of a model to pull, or click a small model below.",
+            "zh": "请输入要拉取的模型名称，或点击下方的某个小模型。",
+        },
+        "pull_busy": {
+            "en": "A pull is already running: wait for it or press Cancel.",
+            "zh": "已有一个拉取正在进行：请等它完成，或点击“取消”。",
+        },
+        "pulling": {"en": "Pulling {name}…", "zh": "正在拉取 {name}…"},
+        "pulled": {"en": "Pulled {name}.", "zh": "已拉取 {name}。"},
+        "pull_cancelled": {
+            "en": "Cancelled the pull of {name}; the server keeps nothing of it.",
+            "zh": "已取消拉取 {name}；服务器不会保留任何已下载的部分。",
+        },
+        "cancelled": {"en": "Cancelled", "zh": "已取消"},
+        "failed": {"en": "Failed", "zh": "失败"},
+        "end_share": {"en": " at {percent}%", "zh": "，停在 {percent}%"},
+        "end_sizes": {"en": " ({done} of {total})", "zh": "（{done} / {total}）"},
+        "eta": {"en": "ETA {time}", "zh": "预计剩余 {time}"},
+        "forever": {"en": "Forever", "zh": "一直保留"},
+        "unloading": {"en": "unloading", "zh": "正在卸载"},
+        "none_loaded": {"en": "No model is loaded.", "zh": "当前没有已加载的模型。"},
+        "unloaded": {"en": "Unloaded {name}.", "zh": "已卸载 {name}。"},
+        "capabilities": {"en": "capabilities", "zh": "能力"},
+        "unknown": {"en": "unknown", "zh": "未知"},
+        "b_parameters": {"en": "Parameters", "zh": "参数"},
+        "b_system": {"en": "System", "zh": "系统提示词"},
+        "b_template": {"en": "Template", "zh": "模板"},
+        "b_license": {"en": "License", "zh": "许可证"},
+    }
+)
+
 _CELL = " style='padding: 2px 12px 2px 0; text-align: left'"  # readable columns
 
-COLUMNS = {  # sort key -> table heading
+COLUMNS = {  # sort key -> table heading (English; shown through _(f"col_{key}"))
     "name": "Name",
     "size": "Size",
     "family": "Family",
@@ -122,7 +266,7 @@ def _fallback_create_kwargs(text: str) -> dict[str, Any]:
     if system:
         kwargs["system"] = system
     if "from_" not in kwargs:
-        raise ValueError("the Modelfile has no FROM line naming the model it starts from")
+        raise ValueError(_("no_from"))
     return kwargs
 
 
@@ -198,12 +342,12 @@ class ModelManager(widgets.VBox):
         self.total_label = w.HTML()
         self.total_label.add_class("models-total")
         self.sort_column = w.Dropdown(
-            options=[(label, key) for key, label in COLUMNS.items()],
+            options=[(_(f"col_{key}"), key) for key in COLUMNS],
             value="name",
-            description="Sort by",
+            description=_("sort_by"),
         )
-        self.sort_descending = w.Checkbox(value=False, description="descending", indent=False)
-        self.refresh_button = _button("Refresh", "models-refresh", icon="refresh")
+        self.sort_descending = w.Checkbox(value=False, description=_("descending"), indent=False)
+        self.refresh_button = _button(_("refresh"), "models-refresh", icon="refresh")
         self.table = w.HTML()
         self.table.add_class("models-table-view")
         self.bridge = Bridge(".ollama-models")
@@ -215,16 +359,16 @@ class ModelManager(widgets.VBox):
             view.add_class("models-status")
             view.add_class(f"models-{section}-status")
             self._status_views[section] = view
-        self.model_select = w.Dropdown(options=[], description="Model", value=None)
+        self.model_select = w.Dropdown(options=[], description=_("model"), value=None)
         self.model_select.add_class("models-select")
-        self.copy_name = w.Text(placeholder="new name, e.g. my-llama", description="Copy to")
+        self.copy_name = w.Text(placeholder=_("copy_placeholder"), description=_("copy_to"))
         self.copy_name.add_class("models-copy-name")
-        self.copy_button = _button("Copy", "models-copy")
+        self.copy_button = _button(_("copy"), "models-copy")
         self.copy_box = w.HBox([self.copy_name, self.copy_button], layout=w.Layout(display="none"))
-        self.delete_button = _button("Delete", "models-delete", button_style="danger")
+        self.delete_button = _button(_("delete"), "models-delete", button_style="danger")
         self.confirm_text = w.HTML()
-        self.confirm_button = _button("Confirm", "models-confirm", button_style="danger")
-        self.confirm_cancel_button = _button("Cancel", "models-confirm-cancel")
+        self.confirm_button = _button(_("confirm"), "models-confirm", button_style="danger")
+        self.confirm_cancel_button = _button(_("cancel"), "models-confirm-cancel")
         self.confirm_box = w.HBox(
             [self.confirm_text, self.confirm_button, self.confirm_cancel_button],
             layout=w.Layout(display="none"),
@@ -233,11 +377,13 @@ class ModelManager(widgets.VBox):
         self.details_view = w.HTML()
         self.details_view.add_class("models-details")
 
-        self.pull_name = w.Text(placeholder="model to pull, e.g. qwen3:0.6b", description="Pull")
+        self.pull_name = w.Text(placeholder=_("pull_placeholder"), description=_("pull"))
         self.pull_name.add_class("models-pull-name")
-        self.pull_button = _button("Pull", "models-pull", button_style="primary", icon="download")
-        self.cancel_button = _button("Cancel", "models-cancel", disabled=True)
-        self.progress = w.FloatProgress(value=0, min=0, max=100, description="Overall")
+        self.pull_button = _button(
+            _("pull"), "models-pull", button_style="primary", icon="download"
+        )
+        self.cancel_button = _button(_("cancel"), "models-cancel", disabled=True)
+        self.progress = w.FloatProgress(value=0, min=0, max=100, description=_("overall"))
         self.progress.add_class("models-progress")
         self.progress.add_class("models-progress-overall")
         self.pull_figures = w.HTML()
@@ -250,21 +396,21 @@ class ModelManager(widgets.VBox):
             layout=w.Layout(flex_flow="row wrap"),
         )
 
-        self.create_name = w.Text(placeholder="name of the new model", description="Create")
+        self.create_name = w.Text(placeholder=_("create_placeholder"), description=_("create"))
         self.create_name.add_class("models-create-name")
         self.modelfile_text = w.Textarea(
             placeholder='FROM llama3.1\nSYSTEM """You are Mario from Super Mario Bros."""',
             layout=w.Layout(width="100%", height="7em"),
         )
         self.modelfile_text.add_class("models-modelfile")
-        self.create_button = _button("Create", "models-create")
+        self.create_button = _button(_("create"), "models-create")
         self.create_log = w.HTML()
         self.create_log.add_class("models-create-log")
 
         self.running_view = w.HTML()
         self.unload_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.status_line = self._status_views["table"]  # the status line written last
-        self.layer_fold = w.Accordion([self.layer_box], titles=("Layers (details)",))
+        self.layer_fold = w.Accordion([self.layer_box], titles=(_("layers"),))
         self.layer_fold.selected_index = None
         self.layer_fold.add_class("models-layers")
 
@@ -275,28 +421,28 @@ class ModelManager(widgets.VBox):
         # its own Copy, Unload and Delete. Each section's status line sits under its buttons.
         self.children = [
             w.HTML(_CSS),
-            heading("Local models"),
+            heading(_("h_local")),
             w.HBox([self.total_label, self.refresh_button], layout=w.Layout(align_items="center")),
             self.table,
             self._status_views["table"],
             self.confirm_box,
             self.copy_box,
             self.details_view,
-            heading("Pull a model"),
+            heading(_("h_pull")),
             w.HBox([self.pull_name, self.pull_button, self.cancel_button]),
             self._status_views["pull"],
-            w.HTML("Small models to try (click to fill the box):"),
+            w.HTML(html.escape(_("small_models"))),
             self.recommended,
             self.progress,
             self.pull_figures,
             self.layer_fold,
-            heading("Create from a Modelfile"),
+            heading(_("h_create")),
             self.create_name,
             self.modelfile_text,
             w.HBox([self.create_button]),
             self._status_views["create"],
             self.create_log,
-            heading("Running models"),
+            heading(_("h_running")),
             self.running_view,
             self.unload_box,
             self.bridge,
@@ -352,7 +498,7 @@ class ModelManager(widgets.VBox):
             loop = asyncio.get_running_loop()
         except RuntimeError:
             coro.close()
-            self._say("No running event loop: call these methods with await in a notebook.", True)
+            self._say(_("no_loop"), True)
             return None
         task = loop.create_task(coro)
         self._tasks.add(task)
@@ -390,10 +536,7 @@ class ModelManager(widgets.VBox):
     def _explain(self, exc: BaseException, model: str | None) -> str:
         text = getattr(exc, "error", "") or ""
         if isinstance(exc, ollama.ResponseError) and "file does not exist" in text:
-            return (
-                f"There is no model named '{model}' in the registry ({text}): check the name "
-                "on ollama.com/library, or click one of the small models below."
-            )
+            return _("no_such_model", model=model, text=text)
         if isinstance(exc, ollama.ResponseError) and exc.status_code == -1 and "not found" in text:
             exc = ollama.ResponseError(text, 404)  # a stream's error line: same cause as a 404
         return explain(exc, model=model, host=self.host)
@@ -476,14 +619,15 @@ class ModelManager(widgets.VBox):
             ]
             name = html.escape(m["name"])
             tds = "".join(f"<td{_CELL}>{html.escape(str(c))}</td>" for c in cells)
-            actions = [("copy", "Copy", "")]
+            actions = [("copy", "")]
             if m["name"] in running:
-                actions.append(("unload", "Unload", ""))
-            actions.append(("delete", "Delete", " danger"))
+                actions.append(("unload", ""))
+            actions.append(("delete", " danger"))
             buttons = "".join(
                 f'<button class="models-row-button models-row-{act}{extra}" '
-                f'data-action="{act}" data-value="{name}" title="{label} {name}">{label}</button>'
-                for act, label, extra in actions
+                f'data-action="{act}" data-value="{name}" title="{_(f"{act}_name", name=name)}">'
+                f"{_(act)}</button>"
+                for act, extra in actions
             )
             chosen = " class='selected'" if m["name"] == selected else ""
             rows.append(
@@ -491,25 +635,27 @@ class ModelManager(widgets.VBox):
                 f"{tds}<td class='models-actions'{_CELL}>{buttons}</td></tr>"
             )
         head = ""
-        for key, label in COLUMNS.items():
+        for key in COLUMNS:
+            label = _(f"col_{key}")
             arrow = ""
             if key == self.sort_column.value:
                 arrow = " ▼" if self.sort_descending.value else " ▲"
             head += (
                 f'<th{_CELL} data-action="sort" data-value="{key}" '
-                f'title="Sort by {label.lower()}">{label}{arrow}</th>'
+                f'title="{_("sort_title", label=label.lower())}">{label}{arrow}</th>'
             )
         head += f"<th{_CELL}></th>"
         span = len(COLUMNS) + 1
-        body = "".join(rows) or f"<tr><td colspan='{span}'>No local models yet.</td></tr>"
+        empty = _("no_local_models")
+        body = "".join(rows) or f"<tr><td colspan='{span}'>{empty}</td></tr>"
         self.table.value = (
             f"<table class='models-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
             "</table>"
         )
         total = sum(m["size"] for m in self.models)
         count = len(self.models)
-        self.total_label.value = (
-            f"{count} model{'s' if count != 1 else ''}, {human_bytes(total)} on disk"
+        self.total_label.value = _(
+            "total_one" if count == 1 else "total_many", count=count, size=human_bytes(total)
         )
         names = [m["name"] for m in self.sorted_models()]
         current = self.model_select.value
@@ -562,9 +708,9 @@ class ModelManager(widgets.VBox):
         while suggestion in taken:
             suggestion, n = f"{base}-copy{n}", n + 1
         self.copy_name.value = suggestion
-        self.copy_button.description = f"Copy {name}"
+        self.copy_button.description = _("copy_name", name=name)
         self.copy_box.layout.display = "flex"
-        self._say(f"Type a name for the copy of {name}, then press Copy.")
+        self._say(_("copy_prompt", name=name))
         return suggestion
 
     async def show(self, name: str) -> dict[str, Any] | None:
@@ -590,12 +736,12 @@ class ModelManager(widgets.VBox):
         """Copy `source` to `destination` (a new name for the same layers)."""
         source, destination = self._resolve(source), (destination or "").strip()
         if not source or not destination:
-            self._say("Choose a model and type a new name to copy it to.", True)
+            self._say(_("copy_needs"), True)
             return False
         done = await self._guard(lambda: self._client().copy(source, destination), source)
         if done is None:
             return False
-        self._say(f"Copied {source} to {destination}.")
+        self._say(_("copied", source=source, destination=destination))
         self.copy_box.layout.display = "none"
         await self.refresh()
         return True
@@ -607,12 +753,12 @@ class ModelManager(widgets.VBox):
         """Create `name` from Modelfile text, showing each status the server sends."""
         name = (name or "").strip()
         if not name:
-            self._say("Type a name for the new model first.", True, "create")
+            self._say(_("create_needs_name"), True, "create")
             return False
         try:
             kwargs = _create_kwargs(modelfile_text or "")
         except ValueError as exc:
-            self._say(f"The Modelfile cannot be used: {exc}.", True, "create")
+            self._say(_("bad_modelfile", error=exc), True, "create")
             return False
         statuses: list[str] = []
 
@@ -632,11 +778,11 @@ class ModelManager(widgets.VBox):
                 log(part.status or "")
             return True
 
-        log(f"creating {name} from {kwargs.get('from_', '?')}")
+        log(_("creating", name=name, base=kwargs.get("from_", "?")))
         if await self._guard(run, kwargs.get("from_"), "create") is None:
-            log("failed")
+            log(_("create_failed"))
             return False
-        self._say(f"Created {name}.", where="create")
+        self._say(_("created", name=name), where="create")
         await self.refresh()
         return True
 
@@ -653,19 +799,17 @@ class ModelManager(widgets.VBox):
         """Ask for confirmation before deleting; nothing is deleted until `confirm_delete()`."""
         name = self._resolve(name or self.model_select.value or "")
         if not name:
-            self._say("Choose a model to delete first.", True)
+            self._say(_("delete_needs"), True)
             return None
         if name not in {m["name"] for m in self.models}:
-            self._say(f"There is no local model named '{name}' to delete.", True)
+            self._say(_("no_local", name=name), True)
             return None
         self.pending_delete = name
         freed = self.freed_bytes(name)
         if freed:
-            question = f"Delete {name} and free {human_bytes(freed)}?"
+            question = _("delete_question", name=name, size=human_bytes(freed))
         else:
-            question = (
-                f"Delete {name}? Its layers are shared with another name, so no space is freed."
-            )
+            question = _("delete_shared", name=name)
         self.confirm_text.value = f"<b>{html.escape(question)}</b>"
         self.confirm_box.layout.display = "flex"
         self._say(question)
@@ -674,7 +818,7 @@ class ModelManager(widgets.VBox):
     def cancel_delete(self) -> None:
         """Forget the pending delete; nothing is deleted."""
         if self.pending_delete:
-            self._say(f"Kept {self.pending_delete}.")
+            self._say(_("kept", name=self.pending_delete))
         self.pending_delete = None
         self.confirm_box.layout.display = "none"
         self.confirm_text.value = ""
@@ -684,12 +828,12 @@ class ModelManager(widgets.VBox):
         name = self.pending_delete
         self.cancel_delete()
         if not name:
-            self._say("Nothing to confirm: press Delete first.", True)
+            self._say(_("nothing_to_confirm"), True)
             return False
         freed = self.freed_bytes(name)
         if await self._guard(lambda: self._client().delete(name), name) is None:
             return False
-        self._say(f"Deleted {name}, freeing {human_bytes(freed)}.")
+        self._say(_("deleted", name=name, size=human_bytes(freed)))
         await self.refresh()
         await self.refresh_running()
         return True
@@ -702,12 +846,10 @@ class ModelManager(widgets.VBox):
         """
         name = (name if name is not None else self.pull_name.value).strip()
         if not name:
-            self._say(
-                "Type the name of a model to pull, or click a small model below.", True, "pull"
-            )
+            self._say(_("pull_needs_name"), True, "pull")
             return False
         if self._pull_task and not self._pull_task.done():
-            self._say("A pull is already running: wait for it or press Cancel.", True, "pull")
+            self._say(_("pull_busy"), True, "pull")
             return False
         self.pull_name.value = name
         task = asyncio.get_running_loop().create_task(self._pull(name))
@@ -725,7 +867,7 @@ class ModelManager(widgets.VBox):
     async def _pull(self, name: str) -> bool:
         self._reset_progress(name)
         self.pull_button.disabled, self.cancel_button.disabled = True, False
-        self._say(f"Pulling {name}…", where="pull")
+        self._say(_("pulling", name=name), where="pull")
         stream = None
         try:
             stream = await self._client().pull(name, stream=True)
@@ -735,14 +877,12 @@ class ModelManager(widgets.VBox):
             self.pull_state["done"] = True
             self.progress.value = 100
             self.progress.bar_style = "success"
-            self._say(f"Pulled {name}.", where="pull")
+            self._say(_("pulled", name=name), where="pull")
             await self.refresh()
             return True
         except asyncio.CancelledError:
             self._end_progress("Cancelled", "warning")
-            self._say(
-                f"Cancelled the pull of {name}; the server keeps nothing of it.", where="pull"
-            )
+            self._say(_("pull_cancelled", name=name), where="pull")
             self._spawn(self.refresh())
             return False  # this task is ours and ends here: the cancel is fully handled
         except Exception as exc:  # noqa: BLE001 - shown in the status line as one sentence
@@ -757,14 +897,16 @@ class ModelManager(widgets.VBox):
     def _end_progress(self, word: str, style: str) -> None:
         """After Cancel or a failure the progress line says so: nothing claims to be pulling."""
         completed, total = self.pull_totals()
-        share = f" at {100 * completed / total:.0f}%" if total else ""
-        sizes = f" ({human_bytes(completed)} of {human_bytes(total)})" if total else ""
+        share = _("end_share", percent=f"{100 * completed / total:.0f}") if total else ""
+        sizes = (
+            _("end_sizes", done=human_bytes(completed), total=human_bytes(total)) if total else ""
+        )
         self.pull_state["status"] = word.lower()
         self.progress.bar_style = style
         for bar in self.layer_bars.values():
             if bar.value < 100:
                 bar.bar_style = style
-        self.pull_figures.value = f"<b>{word}</b>{share}{sizes}."
+        self.pull_figures.value = f"<b>{_(word.lower())}</b>{share}{sizes}."
 
     def _reset_progress(self, name: str) -> None:
         self.pull_state = {
@@ -832,7 +974,7 @@ class ModelManager(widgets.VBox):
         if rate > 0:
             figures.append(f"{human_bytes(rate)}/s")
             if total > completed:
-                figures.append(f"ETA {_duration(math.ceil((total - completed) / rate))}")
+                figures.append(_("eta", time=_duration(math.ceil((total - completed) / rate))))
         status = re.sub(r"\b(pulling) [0-9a-f]{12,}\b", r"\1 layers", state.get("status", ""))
         figures.append(html.escape(status))
         self.pull_figures.value = " · ".join(figures)
@@ -862,9 +1004,9 @@ class ModelManager(widgets.VBox):
         rows = []
         for r in self.running:
             left = _timestamp(r["expires_at"]) - now
-            until = "Forever" if left > FOREVER_SECONDS else _duration(left)
+            until = _("forever") if left > FOREVER_SECONDS else _duration(left)
             if left <= 0:
-                until = "unloading"
+                until = _("unloading")
             cells = [r["name"], human_bytes(r["size"]), human_bytes(r["size_vram"]), r["processor"]]
             tds = "".join(f"<td{_CELL}>{html.escape(c)}</td>" for c in cells)
             expires = _timestamp(r["expires_at"])
@@ -873,9 +1015,10 @@ class ModelManager(widgets.VBox):
                 f"<td class='models-expiry' data-expires='{expires:.0f}'{_CELL}>{until}</td></tr>"
             )
         head = "".join(
-            f"<th{_CELL}>{h}</th>" for h in ("Name", "Size", "VRAM", "Processor", "Until")
+            f"<th{_CELL}>{_(f'col_{h}')}</th>"
+            for h in ("name", "size", "vram", "processor", "until")
         )
-        body = "".join(rows) or "<tr><td colspan='5'>No model is loaded.</td></tr>"
+        body = "".join(rows) or f"<tr><td colspan='5'>{_('none_loaded')}</td></tr>"
         value = (
             f"<table class='models-running'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
             "</table>"
@@ -889,7 +1032,7 @@ class ModelManager(widgets.VBox):
             self._render_models()  # the rows' Unload buttons follow what is loaded
 
     def _unload_button(self, name: str) -> widgets.Button:
-        button = _button(f"Unload {name}", "models-unload")
+        button = _button(_("unload_name", name=name), "models-unload")
         button.layout.width = "auto"
         button.on_click(lambda _: self._spawn(self.unload(name)))
         return button
@@ -908,7 +1051,7 @@ class ModelManager(widgets.VBox):
 
         if await self._guard(run, name) is None:
             return False
-        self._say(f"Unloaded {name}.")
+        self._say(_("unloaded", name=name))
         await self.refresh_running()
         return True
 
@@ -1016,14 +1159,14 @@ def _details_html(d: dict[str, Any]) -> str:
             f"<div><b>{title}</b><pre style='white-space:pre-wrap'>{html.escape(text)}</pre></div>"
         )
 
-    caps = ", ".join(d["capabilities"]) or "unknown"
+    caps = ", ".join(d["capabilities"]) or _("unknown")
     return (
         f"<div class='models-details-body'><b>{html.escape(d['name'])}</b>"
-        f" · capabilities: {html.escape(caps)}"
-        + block("Parameters", d["parameters"])
-        + block("System", d["system"])
-        + block("Template", d["template"])
-        + block("License", d["license_head"])
+        f" · {_('capabilities')}: {html.escape(caps)}"
+        + block(_("b_parameters"), d["parameters"])
+        + block(_("b_system"), d["system"])
+        + block(_("b_template"), d["template"])
+        + block(_("b_license"), d["license_head"])
         + "<details><summary>Modelfile</summary>"
         + f"<pre style='white-space:pre-wrap'>{html.escape(d['modelfile'])}</pre></details></div>"
     )
