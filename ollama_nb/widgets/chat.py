@@ -770,15 +770,23 @@ class ChatWidget(W.VBox):
             self._no_limit.value = False
 
     async def _stream(self, turn: _Turn) -> None:
-        """Read the stream; flush to the screen at most once per `interval`.
+        """Read the stream; show the first token at once, then flush at most once per `interval`.
 
-        The loop body is kept to a few appends and one clock reading per chunk: at full speed
-        the client spends only microseconds per token, and the widget should not add more.
+        The flushes after the first come from a timer on the event loop, not from a clock
+        reading per chunk: at full speed the client spends only microseconds per token, and
+        the loop body is kept to a few appends so that the widget does not add more.
         """
         clock, interval, on_token = self.clock, self.interval, self._handlers["token"]
         parts, thinking = turn.parts, turn.thinking
-        next_flush = float("-inf")
-        first = chunk = client = None
+        loop = asyncio.get_running_loop()
+        first = chunk = client = ticker = None
+
+        def tick() -> None:
+            nonlocal ticker
+            if len(parts) > turn.shown or len(thinking) > turn.thinking_shown:
+                turn.flush()
+            ticker = loop.call_later(interval, tick)
+
         try:
             client = self._get_client()
             stream = await client.chat(
@@ -787,23 +795,25 @@ class ChatWidget(W.VBox):
                 options=self._request_options(),
                 stream=True,
             )
-            async for chunk in stream:
-                now = clock()
-                message = chunk.message
-                text, thought = message.content, message.thinking
-                if text:
-                    parts.append(text)
-                    for callback in on_token:
-                        callback(text)
-                if thought:
-                    thinking.append(thought)
-                if now >= next_flush:  # -inf until the first token: it is shown at once
-                    if first is None:
-                        if not (parts or thinking):
-                            continue
-                        first = now
-                    turn.flush()
-                    next_flush = now + interval
+            try:
+                async for chunk in stream:
+                    message = chunk.message
+                    text = message.content
+                    if text:
+                        parts.append(text)
+                        if on_token:
+                            for callback in on_token:
+                                callback(text)
+                    thought = message.thinking
+                    if thought:
+                        thinking.append(thought)
+                    if first is None and (text or thought):
+                        first = clock()
+                        turn.flush()
+                        ticker = loop.call_later(interval, tick)
+            finally:
+                if ticker is not None:
+                    ticker.cancel()
         except asyncio.CancelledError:
             turn.first, turn.last = first, clock()
             self._finish(turn, "stopped")

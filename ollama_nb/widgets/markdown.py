@@ -67,16 +67,19 @@ _MARKDOWN = mistune.create_markdown(
 
 # One line with no character that can start or mark up anything in Markdown is a plain
 # paragraph: no parser needed. Much of a long reply is such text, so this keeps the streaming
-# cost near that of escaping it. (test_markdown_fast_path_agrees_with_mistune checks it.)
-_PLAIN = re.compile(r"[^\\`*_\[\]<>&#|~!\n\r\t=+:-]*")
+# cost near that of escaping it. Square brackets are plain unless a link could form ("](" or
+# "]["; a reference definition needs ":", which is never plain), so "[1]" or "[note]" stays
+# cheap. (test_markdown_fast_path_agrees_with_mistune checks it.)
+_PLAIN = re.compile(r"[^\\`*_<>&#|~!\n\r\t=+:-]*")
 _NOT_PLAIN_START = re.compile(r" {4}|\s*\d{1,9}[.)](\s|$)")
+_LINK = re.compile(r"\]\s*[(\[]")
 
 
 def markdown_to_html(text: str) -> str:
     """Render the Markdown chat models write; raw HTML in `text` comes out escaped."""
     if not text:
         return ""
-    if _PLAIN.fullmatch(text) and not _NOT_PLAIN_START.match(text):
+    if _PLAIN.fullmatch(text) and not _NOT_PLAIN_START.match(text) and not _LINK.search(text):
         stripped = text.strip(" ")
         if stripped:
             return "<p>" + escape(stripped) + "</p>"
