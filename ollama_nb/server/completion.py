@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 from . import engine, heavy, imagefacts, pose, structured, toolplan, vision
 from .app import Base, ndjson_line, wants_stream
@@ -73,15 +72,21 @@ class Completion(Base):
 
     async def warm_up(self, done: dict) -> None:
         """At a set `--speed`, the pause before the first token: loading and reading the
-        prompt, so a stream's wall time matches its `total_duration` too."""
+        prompt, so a stream's wall time matches its `total_duration` too. It runs from the
+        request's arrival, as a model's work would: time this server spent reading and
+        queueing the request (a busy room) is inside the pause, not added to it."""
         if self.state.speed:
-            await asyncio.sleep((done["load_duration"] + done["prompt_eval_duration"]) / 1e9)
+            left = (done["load_duration"] + done["prompt_eval_duration"]) / 1e9
+            left -= self.request.request_time()
+            if left > 0:
+                await asyncio.sleep(left)
 
-    async def wait_for_generation(self, done: dict, started: float) -> None:
+    async def wait_for_generation(self, done: dict) -> None:
         """A non-streamed reply is sent when generation would end, as Ollama sends it, so its
-        wall time matches its `total_duration` (only at a set `--speed`)."""
+        wall time from the request's arrival matches its `total_duration` (only at a set
+        `--speed`)."""
         if self.state.speed:
-            left = done["total_duration"] / 1e9 - (time.monotonic() - started)
+            left = done["total_duration"] / 1e9 - self.request.request_time()
             if left > 0:
                 await asyncio.sleep(left)
 
@@ -128,7 +133,6 @@ class Chat(Completion):
     request_type = "ChatRequest"
 
     async def post(self) -> None:
-        started = time.monotonic()
         body = self.body()
         text = model_field(body)
         model = self.find_model(text, (400, "model is required"))
@@ -207,7 +211,7 @@ class Chat(Completion):
             done["message"] = message
             if entries is not None:
                 done["logprobs"] = entries
-            await self.wait_for_generation(done, started)
+            await self.wait_for_generation(done)
             done["created_at"] = now_iso()
             return self.send_json(done)
         await self.warm_up(done)
@@ -269,7 +273,6 @@ class Generate(Completion):
     request_type = "GenerateRequest"
 
     async def post(self) -> None:
-        started = time.monotonic()
         body = self.body()
         text = model_field(body)
         model = self.find_model(text, (404, "model '' not found"))
@@ -328,7 +331,7 @@ class Generate(Completion):
                 done["thinking"] = reply.thinking
             if entries is not None:
                 done["logprobs"] = entries
-            await self.wait_for_generation(done, started)
+            await self.wait_for_generation(done)
             done["created_at"] = now_iso()
             return self.send_json(done)
         await self.warm_up(done)
@@ -379,5 +382,17 @@ def _bounded_reply(*args) -> engine.Reply:
 async def _offload_reply(model, prompt, system, history, options, fmt, think, images):
     """`reply_for` off the event loop: structured replies (possibly heavy, some of it in C)
     in the worker process with a time and memory budget, the others on a thread."""
+    if fmt in (None, "") and not images and _small(prompt, system, history):
+        return _bounded_reply(model, prompt, system, history, options, fmt, think, images)
     run = heavy.in_process if fmt not in (None, "") and not images else heavy.in_thread
     return await run(_bounded_reply, model, prompt, system, history, options, fmt, think, images)
+
+
+INLINE_CHARS = 8_000  # a plain reply to this much text takes under about 3 ms to compose
+
+
+def _small(prompt: str, system: str, history: list[str]) -> bool:
+    """Whether a plain reply is cheap enough to compose on the event loop. Most are (tens of
+    microseconds); handing each to a thread would cost more than that, and in a room of
+    hundreds the threads' turns at the GIL delay everyone's first token."""
+    return len(prompt) + len(system or "") + sum(map(len, history)) <= INLINE_CHARS
