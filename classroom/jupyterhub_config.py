@@ -4,7 +4,8 @@ Every learner's notebook server gets `OLLAMA_HOST=<practice server>/u/<their use
 `ollama.delete(...)` in one notebook never touches another learner's models, and a copy of the
 notebooks in their home folder. Start the room's practice server first, then the hub:
 
-    python -m ollama_nb.server --host 0.0.0.0 --port 11434 --speed 30 --state ./room --teacher
+    python -m ollama_nb.server --host 0.0.0.0 --port 11434 --speed 30 --state ./room --teacher \
+        --workers 2
     OLLAMA_NB_ROOM_URL=http://<this machine>:11434 jupyterhub -f classroom/jupyterhub_config.py
 
 Settings (environment variables, all optional):

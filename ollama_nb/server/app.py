@@ -32,6 +32,11 @@ MAX_BODY = 64 * 1024 * 1024
 MAX_BLOB = 1024 * 1024 * 1024
 RUNNING_TEXT = "Ollama is running"
 DEPTH_ERROR = "exceeded max depth"
+# At a set speed, a stream writes at most once per WRITE_GAP seconds: faster tokens share a
+# write (30 tokens/s: 20 writes of 1-2 lines). Readers see the same lines a little bunched,
+# far below what an eye or a widget drawing 20 frames a second can tell; a room of
+# hundreds of streams costs the server a third fewer wake-ups and sends.
+WRITE_GAP = 0.05
 
 NOT_PULLED = 'model "{name}" not found, try pulling it first'  # the embedding endpoints' 404
 
@@ -202,15 +207,17 @@ class Base(tornado.web.RequestHandler):
                 self.write(line)
                 sent += 1
                 if rate:
-                    # Behind schedule (a busy room), due lines go out together in one write;
-                    # only a reader that is still taking the last write is waited for.
-                    delay = start + sent / rate - time.monotonic()
-                    if delay > 0:
+                    # Lines already due go out together in one write (behind schedule in a
+                    # busy room, or faster than WRITE_GAP); only a reader that is still
+                    # taking the last write is waited for.
+                    now = time.monotonic()
+                    due = start + sent / rate
+                    if due > now:
                         if self.request.connection.stream.writing():
                             await self.flush()
                         else:
                             self.flush()
-                        await asyncio.sleep(delay)
+                        await asyncio.sleep(max(due, now + WRITE_GAP) - now)
                 elif sent % 32 == 1:
                     await self.flush()
                 if self._closed.is_set():

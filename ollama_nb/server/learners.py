@@ -27,6 +27,7 @@ import tornado.web
 
 from .store import Model, Store
 from .validate import ApiError
+from .workers import owner
 
 MAX_LEARNERS = 500
 MAX_MODELS = 64  # installed plus published models per learner
@@ -119,8 +120,13 @@ class Classroom(tornado.routing.Router):
         max_models: int = MAX_MODELS,
         max_blob_bytes: int = MAX_BLOB_BYTES,
         teacher: bool = False,
+        worker: tuple[int, int] = (0, 1),
     ) -> None:
+        """`worker`: (this process's index, how many) when several serve one port
+        (workers.py); each owns the learners whose names hash to it and a share of the cap."""
         self.app = app
+        self.worker, self.workers = worker
+        self._cap = -(-max_learners // self.workers)
         self.state = state
         self.root = Path(state_dir) / "learners" if state_dir else None
         self.max_learners = max_learners
@@ -131,7 +137,7 @@ class Classroom(tornado.routing.Router):
         self.active: dict[int, tuple[str, str, float, object]] = {}  # id -> who, what, since, req
         self.started = time.time()
         self._on_disk = (
-            {p.name for p in self.root.iterdir() if p.is_dir()}
+            {p.name for p in self.root.iterdir() if p.is_dir() and self._owns(f"/u/{p.name}")}
             if self.root and self.root.is_dir()
             else set()
         )
@@ -155,7 +161,7 @@ class Classroom(tornado.routing.Router):
         app = self.apps.get(name)
         if app is not None:
             return app
-        if name not in self._on_disk and len(self.learners) >= self.max_learners:
+        if name not in self._on_disk and len(self.learners) >= self._cap:
             raise LearnerError(
                 403,
                 f"this practice server already has {self.max_learners} learners, its limit; "
@@ -174,8 +180,13 @@ class Classroom(tornado.routing.Router):
         return app
 
     # -- routing -----------------------------------------------------------------------------
+    def _owns(self, path: str) -> bool:
+        return self.workers == 1 or owner(path, self.workers) == self.worker
+
     def find_handler(self, request: tornado.httputil.HTTPServerRequest, **kwargs):
         path = request.path
+        if not self._owns(path):  # a keep-alive connection's request for another worker
+            return self.app.get_handler_delegate(request, Misdirected)
         if self.teacher_app is not None and (path == "/teacher" or path.startswith("/teacher/")):
             return self.teacher_app.find_handler(request)
         match = _PREFIX.match(path)
@@ -235,6 +246,18 @@ class Classroom(tornado.routing.Router):
                 continue
             out.append((who, path, now - since))
         return out
+
+
+class Misdirected(tornado.web.RequestHandler):
+    """Another worker process serves this path: ask again on a new connection (workers.py)."""
+
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+
+    def prepare(self) -> None:
+        self.set_status(307)
+        self.set_header("Location", self.request.uri)
+        self.set_header("Connection", "close")
+        self.finish()
 
 
 class Refused(tornado.web.RequestHandler):

@@ -110,6 +110,12 @@ class _Stream(tornado.iostream.IOStream):
     (as Go's `closeWriteAndWait` does) so the client reads the 431 instead of a reset.
     """
 
+    def set_nodelay(self, value: bool) -> None:
+        """Nagle stays off for the connection's whole life, as Go's net/http leaves it
+        (`TCP_NODELAY` set once, in `handle_stream`). Tornado turns it on at the end of
+        every response and off again after it: two system calls a request, and Nagle's
+        delay on a stream's tokens in between."""
+
     def close(self, exc_info=False) -> None:
         if exc_info:
             exc = exc_info if isinstance(exc_info, BaseException) else None
@@ -176,5 +182,6 @@ class HTTPServer(tornado.httpserver.HTTPServer):
 
     def handle_stream(self, stream: tornado.iostream.IOStream, address) -> None:
         if type(stream) is tornado.iostream.IOStream:
-            stream.__class__ = _Stream  # the same object, with the 431 answer on close
+            tornado.iostream.IOStream.set_nodelay(stream, True)
+            stream.__class__ = _Stream  # the same object: 431 answer on close, Nagle off
         super().handle_stream(stream, address)

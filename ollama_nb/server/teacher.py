@@ -55,21 +55,29 @@ class Stats(tornado.web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+        if self.classroom.workers > 1:  # the next poll may be another worker's (workers.py)
+            self.set_header("Connection", "close")
         self.finish(json.dumps(snapshot(self.classroom), ensure_ascii=False))
 
 
 class Page(tornado.web.RequestHandler):
+    def initialize(self, classroom) -> None:
+        self.classroom = classroom
+
     def get(self) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(PAGE)
+        self.finish(PAGE.replace("__WORKERS__", str(self.classroom.workers)))
 
 
 def teacher_app(classroom) -> tornado.web.Application:
+    """The page, and its statistics: `stats.json`, or with several worker processes one
+    `w/<i>/stats.json` each (each worker knows only its own learners), merged by the page."""
     return tornado.web.Application(
         [
-            (r"/teacher/?", Page),
+            (r"/teacher/?", Page, {"classroom": classroom}),
             (r"/teacher/stats\.json", Stats, {"classroom": classroom}),
+            (r"/teacher/w/\d+/stats\.json", Stats, {"classroom": classroom}),
         ],
         log_function=lambda handler: None,
     )
@@ -113,11 +121,24 @@ function cell(row, text, cls) {
   if (cls) td.className = cls;
   row.appendChild(td);
 }
+const WORKERS = __WORKERS__;
+async function stats() {
+  const base = location.pathname.replace(/\\/?$/, "/");
+  if (WORKERS === 1)
+    return (await fetch(base + "stats.json", {cache: "no-store"})).json();
+  const parts = await Promise.all([...Array(WORKERS).keys()].map(async (i) =>
+    (await fetch(base + "w/" + i + "/stats.json", {cache: "no-store"})).json()));
+  const data = {...parts[0], learners: parts.flatMap((p) => p.learners)};
+  for (const key of ["connected", "stores", "requests", "errors", "streams"])
+    data[key] = parts.reduce((sum, p) => sum + p[key], 0);
+  data.uptime_s = Math.max(...parts.map((p) => p.uptime_s));
+  data.learners.sort((a, b) => (a.connected === b.connected ? 0 : a.connected ? -1 : 1)
+    || a.learner.localeCompare(b.learner));
+  return data;
+}
 async function refresh() {
   try {
-    const base = location.pathname.replace(/\\/?$/, "/");
-    const response = await fetch(base + "stats.json", {cache: "no-store"});
-    const data = await response.json();
+    const data = await stats();
     for (const key of ["connected", "stores", "requests", "errors", "streams"])
       document.getElementById(key).textContent = data[key];
     document.getElementById("max").textContent = data.max_learners;
