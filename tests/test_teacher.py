@@ -64,6 +64,25 @@ def test_stats_count_each_learners_requests_errors_and_streams():
         assert stats(srv.url)["streams"] == 0
 
 
+def test_the_teacher_view_refuses_foreign_web_pages_as_the_api_does():
+    with PracticeServer(port=0, teacher=True) as srv:
+        ollama.Client(host=srv.learner_url("alice")).list()
+        for path in ("/teacher", "/teacher/stats.json"):
+            foreign = urllib.request.Request(
+                f"{srv.url}{path}", headers={"Origin": "https://evil.example"}
+            )
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(foreign, timeout=5)
+            assert err.value.code == 403, path
+            rebound = urllib.request.Request(f"{srv.url}{path}", headers={"Host": "evil.example"})
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(rebound, timeout=5)
+            assert err.value.code == 403, path
+        own = urllib.request.Request(f"{srv.url}/teacher/stats.json", headers={"Origin": srv.url})
+        with urllib.request.urlopen(own, timeout=5) as response:
+            assert row(json.loads(response.read()), "alice")["requests"] == 1
+
+
 def _chromium() -> str | None:
     chosen = os.environ.get("OLLAMA_NB_CHROMIUM")
     for path in [chosen] if chosen else [shutil.which("chromium"), "/usr/bin/chromium"]:

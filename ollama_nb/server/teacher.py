@@ -72,8 +72,14 @@ class Page(tornado.web.RequestHandler):
 
 def teacher_app(classroom) -> tornado.web.Application:
     """The page, and its statistics: `stats.json`, or with several worker processes one
-    `w/<i>/stats.json` each (each worker knows only its own learners), merged by the page."""
-    return tornado.web.Application(
+    `w/<i>/stats.json` each (each worker knows only its own learners), merged by the page.
+
+    The API's Origin and Host checks guard it too: learner names are the room's business,
+    not a foreign web page's (nor a DNS-rebinding one's)."""
+    from .routes import GuardedApplication
+
+    return GuardedApplication(
+        classroom.state,
         [
             (r"/teacher/?", Page, {"classroom": classroom}),
             (r"/teacher/stats\.json", Stats, {"classroom": classroom}),

@@ -4,6 +4,8 @@ a failed request's Retry is fully visible and never shows the question twice."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
@@ -86,6 +88,7 @@ def test_long_conversation_keeps_full_heights_and_follows_the_newest(lab_page):
 
         page.set_viewport_size({"width": 1000, "height": 800})
         _check(page, chat, "1000 px")
+        lab_page.save_screenshot("chat-long-1000px.png", chat)
 
         # 150% zoom: the page is laid out 1400 / 1.5 CSS pixels wide, drawn at 1.5x.
         cdp = page.context.new_cdp_session(page)
@@ -94,7 +97,14 @@ def test_long_conversation_keeps_full_heights_and_follows_the_newest(lab_page):
             {"width": 933, "height": 600, "deviceScaleFactor": 1.5, "mobile": False},
         )
         try:
+            metrics = page.evaluate("[window.innerWidth, window.devicePixelRatio]")
+            assert metrics == [933, 1.5], metrics  # the emulation took effect
             _check(page, chat, "150% zoom")
+            if lab_page.screenshots is not None:  # Playwright's own would undo the emulation
+                shot = cdp.send("Page.captureScreenshot", {"format": "png"})
+                (lab_page.screenshots / "chat-long-zoom150.png").write_bytes(
+                    base64.b64decode(shot["data"])
+                )
         finally:
             cdp.send("Emulation.clearDeviceMetricsOverride")
             cdp.detach()
