@@ -566,6 +566,13 @@ _t = Messages(
             "en": "the model's reasoning, {n} characters, kept apart from its answer.",
             "zh": "这是模型的思考过程，共 {n} 个字符，和它的回答分开存放。",
         },
+        "09.2.blind": {
+            "en": "that reply names nothing in the picture (a red square, a blue circle, a "
+            "yellow triangle): send the image with the message ('images': "
+            "['images/shapes.png']) to a vision model.",
+            "zh": "这个回答没有提到图片里的任何东西（红色正方形、蓝色圆形、黄色三角形）："
+            "请把图片随消息一起发送（'images': ['images/shapes.png']），并使用视觉模型。",
+        },
         "09.2.ok": {
             "en": "the vision model answered about the picture ({n} characters).",
             "zh": "视觉模型回答了图片里的内容（{n} 个字符）。",
@@ -1452,6 +1459,15 @@ def _check_09_1(answer: Any) -> str:
     return _t("09.1.ok", n=len(text))
 
 
+# What images/shapes.png holds (a red square, a blue circle, a yellow triangle on white): a
+# reply that looked at it names a colour or a shape, in any wording or language.
+_SHAPES_WORDS = re.compile(
+    r"\b(red|blue|yellow|white|squares?|circles?|triangles?|rectangles?|shapes?|geometric)\b"
+    r"|红|蓝|黄|白色|白底|正方|方形|方块|圆|三角|形状|图形",
+    re.IGNORECASE,
+)
+
+
 @exercise(
     "09.2",
     "Ask the vision model (llava) what is in images/shapes.png; put the reply's text in answer.",
@@ -1467,6 +1483,8 @@ def _check_09_1(answer: Any) -> str:
 )
 def _check_09_2(answer: Any) -> str:
     text = _reply_text(answer)
+    if not _SHAPES_WORDS.search(text):
+        raise NotYet(_t("09.2.blind"))
     return _t("09.2.ok", n=len(text))
 
 

@@ -55,3 +55,14 @@ def test_08_2_wants_the_city_the_question_gave():
     assert checked("08.2", City(name="x", country="y", population=1)).startswith("✗ Not yet")
     wrong = City(name="Paris", country="France", population=5)
     assert checked("08.2", wrong).startswith("✗ Not yet: population")
+
+
+def test_09_2_wants_a_reply_that_looked_at_the_picture():
+    real = "The image shows a red square, a blue circle and a small yellow triangle."
+    assert checked("09.2", real).startswith("✓ Right")
+    practice = "Its main colours are white (63%), red (20%), blue (15%)."
+    assert checked("09.2", practice).startswith("✓ Right")
+    assert checked("09.2", "图片里有一个红色的正方形和一个蓝色的圆。").startswith("✓ Right")
+    blind = "I'm sorry, but I can't see images. Could you describe it?"
+    assert checked("09.2", blind).startswith("✗ Not yet: that reply names nothing")
+    assert checked("09.2", "What is in this picture?").startswith("✗ Not yet")
