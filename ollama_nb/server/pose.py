@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from .app import ServerState
 from .catalog import CATALOG
+from .marks import POSING
 from .names import parse_name
 from .store import Model
 from .validate import ApiError
@@ -74,9 +75,11 @@ def apply(state: ServerState, installed: list[str] | str | None, budget: int | s
         installed = [n for n in installed.split(",") if n.strip()]
     if isinstance(budget, str):
         budget = parse_size(budget)
-    names = [canonical(n.strip()) for n in installed or []]
+    names = tuple(canonical(n.strip()) for n in installed or [])
     state.store.models = {n: Model(n, n) for n in names}
-    state.pose = Pose(budget)
+    state.installed = names  # learners' stores (learners.py) start the same
+    state.marks = POSING  # no practice headers or labels anywhere (marks.py)
+    state.pose = Pose(budget)  # shared by every learner's state: one budget for the server
     return state.pose
 
 
