@@ -11,7 +11,7 @@ not installed) that would take the downloads past the budget fails loudly with
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .app import ServerState
 from .catalog import CATALOG
@@ -21,11 +21,6 @@ from .store import Model
 from .validate import ApiError
 
 POSE_REFUSED = "pull budget exceeded"
-_LABELS = re.compile(
-    r"^(\[practice server\] |【练习服务器】)"
-    r"|( \(practice server answer built from the tool results\)"
-    r"|（练习服务器根据工具结果写出的回答）)$"
-)
 _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
 
 
@@ -94,10 +89,3 @@ def charge(state: ServerState, model: Model, have: set[str] | None = None) -> No
         return
     size = sum(size for _, digest, size in model.layers() if digest not in (have or set()))
     pose.charge(model.name, size)
-
-
-def unlabel(state: ServerState, reply):
-    """A reply without the practice server's marks, when posing."""
-    if current(state) is None:
-        return reply
-    return replace(reply, content=_LABELS.sub("", reply.content or ""))
