@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
 import urllib.error
@@ -219,3 +221,48 @@ def test_posing_learner_stores_have_the_installed_models_and_the_budget(posing):
     # the default store is untouched by what Alice pulled
     default = sorted(m.model for m in ollama.Client(host=posing.url).list().models)
     assert default == ["all-minilm:latest", "qwen3:0.6b"]
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("question", ["What is the weather in Paris?", "巴黎的天气怎么样？"])
+def test_posing_tool_answers_images_and_json_have_no_practice_label(question):
+    with PracticeServer(port=0, pose_as_ollama=True, installed="qwen3:0.6b,llava") as srv:
+        client = ollama.Client(host=srv.url)
+        after_tools = client.chat(
+            model="qwen3:0.6b",
+            messages=[
+                {"role": "user", "content": question},
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [
+                        {"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
+                    ],
+                },
+                {"role": "tool", "content": "sunny, 21 °C", "tool_name": "get_weather"},
+            ],
+            think=False,
+        )
+        assert "sunny, 21 °C" in after_tools.message.content
+        pictures = client.chat(
+            model="llava",
+            messages=[{"role": "user", "content": question, "images": [_png(), _png()]}],
+        )
+        assert pictures.message.content.count("8") >= 4  # 8x8 (8×8), twice
+        as_json = client.chat(
+            model="qwen3:0.6b",
+            messages=[{"role": "user", "content": question}],
+            format="json",
+            think=False,
+        )
+        assert isinstance(json.loads(as_json.message.content), dict)
+        for text in (after_tools.message.content, pictures.message.content):
+            assert "practice" not in text.lower() and "练习" not in text, text
+        assert "note" not in json.loads(as_json.message.content)

@@ -117,7 +117,7 @@ class Completion(Base):
                 measured = [vision.measure(img) for img in images]
                 reply.content = imagefacts.reply(fmt, prompt, options.get("seed", 0), measured)
             elif fmt not in (None, ""):
-                reply.content = structured.generate(fmt, prompt, options.get("seed", 0))
+                reply.content = structured.generate(fmt, prompt, options.get("seed", 0), labelled)
             elif images:
                 reply.content = " ".join(vision.describe(img, lang, labelled) for img in images)
             else:
