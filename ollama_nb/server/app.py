@@ -61,8 +61,8 @@ class ServerState:
         self.faults = faults
         self.access = access or AccessPolicy()
         self.marks = marks
-        # what a new learner's store starts with (learners.py): what this server's own
-        # store started with, so posing (pose.py) gives every store the same models
+        # the models a new learner's store starts with (learners.py): a fresh server's, or
+        # when posing (pose.py) the --installed ones, as the default store has
         self.installed: tuple[str, ...] = PREINSTALLED
 
 

@@ -2,10 +2,11 @@
 
 Every notebook must run on a learner's own Ollama with only small models installed, and
 never download gigabytes unasked. A real Ollama cannot run in CI, so the practice server
-poses as one: no `X-Ollama-Practice` header, no `[practice server]` labels in replies, only
-the chosen models installed, and a pull budget. A pull (or a create from a model that is
-not installed) that would take the downloads past the budget fails loudly with
-`POSE_REFUSED` in the error text, and is counted, so a test can see it.
+poses as one: no `X-Ollama-Practice` header, no `[practice server]` labels in replies (the
+server's marks policy, marks.py), only the chosen models installed in every store (the
+default one and each learner's), and one pull budget for all of them. A pull (or a create
+from a model that is not installed) that would take the downloads past the budget fails
+loudly with `POSE_REFUSED` in the error text, and is counted, so a test can see it.
 """
 
 from __future__ import annotations
