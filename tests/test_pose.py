@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import ollama
@@ -103,3 +106,163 @@ def test_command_line_pose():
         timeout=30,
     )
     assert bad.returncode == 2 and "not in the practice catalog" in bad.stderr
+
+
+# -- the marks policy: every answer, every reply, every learner store -----------------------
+PRACTICE_SERVER = "ollama_nb practice server"
+ORIGIN = "http://localhost:3000"  # one of Ollama's default allowed origins
+
+
+def _answer(url: str, method: str = "GET", headers: dict | None = None):
+    """(status, headers, body) of one request, whatever its status."""
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def _answers(url: str) -> dict:
+    """One answer of each kind: a route, a 404, a refused learner, a preflight, a learner."""
+    return {
+        "version": _answer(f"{url}/api/version"),
+        "not found": _answer(f"{url}/no/such/route"),
+        "bad learner": _answer(f"{url}/u/..bad../api/tags"),
+        "preflight": _answer(
+            f"{url}/api/chat",
+            "OPTIONS",
+            {"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+        ),
+        "learner": _answer(f"{url}/u/alice/api/tags"),
+    }
+
+
+def test_posing_answers_carry_no_practice_headers(posing):
+    answers = _answers(posing.url)
+    statuses = {kind: status for kind, (status, _, _) in answers.items()}
+    assert statuses == {
+        "version": 200,
+        "not found": 404,
+        "bad learner": 400,
+        "preflight": 204,
+        "learner": 200,
+    }
+    for kind, (_, headers, _) in answers.items():
+        assert headers.get("X-Ollama-Practice") is None, kind
+        assert headers.get("Server") is None, (kind, headers.get("Server"))  # as Go's net/http
+    # posing keeps Ollama's CORS answers
+    assert answers["preflight"][1]["Access-Control-Allow-Origin"] == ORIGIN
+    status, headers, _ = _answer(f"{posing.url}/api/tags", headers={"Origin": ORIGIN})
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_practice_answers_keep_their_marks():
+    with PracticeServer(port=0) as srv:
+        answers = _answers(srv.url)
+        version = answers["version"]
+        assert version[1]["X-Ollama-Practice"] == "1" and version[1]["Server"] == PRACTICE_SERVER
+        assert b'"practice": true' in version[2]
+        for kind in ("not found", "preflight", "learner"):
+            assert answers[kind][1]["X-Ollama-Practice"] == "1", kind
+            assert answers[kind][1]["Server"] == PRACTICE_SERVER, kind
+        assert answers["bad learner"][1]["X-Ollama-Practice"] == "1"
+        client = ollama.Client(host=srv.url)
+        client.pull("qwen2.5-coder:0.5b")
+        client.pull("qwen3:0.6b")
+        reply = client.generate(model="qwen3:0.6b", prompt="Why is the sky blue?", think="max")
+        assert reply.response.startswith("[practice server] ")
+        assert reply.thinking.count("practice server") == 2
+        middle = client.generate(model="qwen2.5-coder:0.5b", prompt="def add(a, b):", suffix="\n")
+        assert "[practice server]" in middle.response
+
+
+@pytest.fixture
+def posing_coder():
+    with PracticeServer(
+        port=0, pose_as_ollama=True, installed=["qwen3:0.6b", "qwen2.5-coder:0.5b"]
+    ) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("level", [True, "max"])
+@pytest.mark.parametrize("prompt", ["Why is the sky blue?", "为什么天空是蓝色的？"])
+def test_posing_thinking_has_no_practice_label(posing_coder, prompt, level):
+    client = ollama.Client(host=posing_coder.url)
+    reply = client.generate(model="qwen3:0.6b", prompt=prompt, think=level)
+    chat = client.chat(model="qwen3:0.6b", messages=[{"role": "user", "content": prompt}])
+    for thinking in (reply.thinking, chat.message.thinking):
+        assert thinking and prompt in thinking
+        assert "practice" not in thinking.lower() and "练习" not in thinking
+    streamed = "".join(
+        part.thinking or ""
+        for part in client.generate(model="qwen3:0.6b", prompt=prompt, think=level, stream=True)
+    )
+    assert streamed == reply.thinking
+
+
+def test_posing_insert_reply_has_no_practice_label(posing_coder):
+    client = ollama.Client(host=posing_coder.url)
+    reply = client.generate(model="qwen2.5-coder:0.5b", prompt="def add(a, b):", suffix="\n")
+    assert reply.response.strip().startswith("#")
+    assert "practice" not in reply.response.lower()
+
+
+def test_posing_learner_stores_have_the_installed_models_and_the_budget(posing):
+    alice = ollama.Client(host=posing.learner_url("alice"))
+    names = sorted(m.model for m in alice.list().models)
+    assert names == ["all-minilm:latest", "qwen3:0.6b"]
+    with pytest.raises(ollama.ResponseError, match=POSE_REFUSED):
+        alice.pull("llama3.1")  # 4.9 GB, over the 1 GB budget
+    assert "llama3.1:latest" not in {m.model for m in alice.list().models}
+    alice.pull("gemma3:270m")  # within the budget
+    assert "gemma3:270m" in {m.model for m in alice.list().models}
+    assert "llama3.1:latest" in posing.pose.refused[-1]
+    # the default store is untouched by what Alice pulled
+    default = sorted(m.model for m in ollama.Client(host=posing.url).list().models)
+    assert default == ["all-minilm:latest", "qwen3:0.6b"]
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("question", ["What is the weather in Paris?", "巴黎的天气怎么样？"])
+def test_posing_tool_answers_images_and_json_have_no_practice_label(question):
+    with PracticeServer(port=0, pose_as_ollama=True, installed="qwen3:0.6b,llava") as srv:
+        client = ollama.Client(host=srv.url)
+        after_tools = client.chat(
+            model="qwen3:0.6b",
+            messages=[
+                {"role": "user", "content": question},
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [
+                        {"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
+                    ],
+                },
+                {"role": "tool", "content": "sunny, 21 °C", "tool_name": "get_weather"},
+            ],
+            think=False,
+        )
+        assert "sunny, 21 °C" in after_tools.message.content
+        pictures = client.chat(
+            model="llava",
+            messages=[{"role": "user", "content": question, "images": [_png(), _png()]}],
+        )
+        assert pictures.message.content.count("8") >= 4  # 8x8 (8×8), twice
+        as_json = client.chat(
+            model="qwen3:0.6b",
+            messages=[{"role": "user", "content": question}],
+            format="json",
+            think=False,
+        )
+        assert isinstance(json.loads(as_json.message.content), dict)
+        for text in (after_tools.message.content, pictures.message.content):
+            assert "practice" not in text.lower() and "练习" not in text, text
+        assert "note" not in json.loads(as_json.message.content)

@@ -17,6 +17,9 @@ from collections.abc import Iterable
 import tornado.iostream
 import tornado.web
 
+from . import marks as marks_policy
+from .catalog import PREINSTALLED
+from .marks import PRACTICE, Marks
 from .origins import AccessPolicy
 from .store import Model, Store
 from .validate import (
@@ -27,7 +30,6 @@ from .validate import (
 
 log = logging.getLogger("ollama_nb.server")
 
-PRACTICE_HEADER = "X-Ollama-Practice"
 MAX_BODY = 64 * 1024 * 1024
 MAX_BLOB = 1024 * 1024 * 1024
 RUNNING_TEXT = "Ollama is running"
@@ -42,16 +44,26 @@ NOT_PULLED = 'model "{name}" not found, try pulling it first'  # the embedding e
 
 
 class ServerState:
-    """What every handler shares: the store, the streaming speed, the fault plan, and which
-    origins and Host names may use the server (`access`; Ollama's defaults when not given)."""
+    """What every handler shares: the store, the streaming speed, the fault plan, which
+    origins and Host names may use the server (`access`; Ollama's defaults when not given),
+    and which marks say "practice server" on its answers and replies (`marks`, marks.py)."""
 
     def __init__(
-        self, store: Store, speed: float = 0.0, faults=None, access: AccessPolicy | None = None
+        self,
+        store: Store,
+        speed: float = 0.0,
+        faults=None,
+        access: AccessPolicy | None = None,
+        marks: Marks = PRACTICE,
     ) -> None:
         self.store = store
         self.speed = float(speed or 0)
         self.faults = faults
         self.access = access or AccessPolicy()
+        self.marks = marks
+        # the models a new learner's store starts with (learners.py): a fresh server's, or
+        # when posing (pose.py) the --installed ones, as the default store has
+        self.installed: tuple[str, ...] = PREINSTALLED
 
 
 # -- base handler ----------------------------------------------------------------------------
@@ -64,8 +76,6 @@ class Base(tornado.web.RequestHandler):
     def initialize(self, state: ServerState) -> None:
         self.state = state
         self.store = state.store
-        if getattr(state, "pose", None):
-            self.clear()  # headers again, now that the state says this server poses
         self._chunks: list[bytes] = []
         self._size = 0
         self._too_large = False
@@ -74,12 +84,9 @@ class Base(tornado.web.RequestHandler):
         self._body_read = False
 
     def set_default_headers(self) -> None:
-        if getattr(getattr(self, "state", None), "pose", None):  # posing (pose.py): no marks
-            return
-        self.set_header("Server", "ollama_nb practice server")
-        self.set_header(PRACTICE_HEADER, "1")
+        marks_policy.of(self).stamp(self)  # from the app's state: initialize() has not run yet
         origin = self.request.headers.get("Origin", "")
-        state = getattr(self.application, "state", None)  # initialize() has not run yet
+        state = getattr(self.application, "state", None)
         if origin and state:  # forbidden origins never reach a handler (GuardedApplication)
             for key, value in state.access.cors_headers(origin).items():
                 self.set_header(key, value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from . import engine, heavy, imagefacts, pose, structured, toolplan, vision
+from . import engine, heavy, imagefacts, structured, toolplan, vision
 from .app import Base, ndjson_line, wants_stream
 from .store import Model, now_iso
 from .validate import (
@@ -70,6 +70,12 @@ class Completion(Base):
             "eval_duration": evaluation,
         }
 
+    @property
+    def labelled(self) -> bool:
+        """Whether this request's replies say they come from the practice server: the one
+        place it is decided (the server's marks, marks.py); every reply is composed with it."""
+        return self.state.marks.labels
+
     async def warm_up(self, done: dict) -> None:
         """At a set `--speed`, the pause before the first token: loading and reading the
         prompt, so a stream's wall time matches its `total_duration` too. It runs from the
@@ -100,6 +106,7 @@ class Completion(Base):
         fmt,
         think,
         images: list[bytes],
+        labelled: bool = True,
     ) -> engine.Reply:
         reply = engine.Reply()
         if images and "vision" not in model.info.capabilities:
@@ -110,15 +117,15 @@ class Completion(Base):
                 measured = [vision.measure(img) for img in images]
                 reply.content = imagefacts.reply(fmt, prompt, options.get("seed", 0), measured)
             elif fmt not in (None, ""):
-                reply.content = structured.generate(fmt, prompt, options.get("seed", 0))
+                reply.content = structured.generate(fmt, prompt, options.get("seed", 0), labelled)
             elif images:
-                reply.content = " ".join(vision.describe(img, lang) for img in images)
+                reply.content = " ".join(vision.describe(img, lang, labelled) for img in images)
             else:
-                reply.content = engine.compose_answer(prompt, system, history, options)
+                reply.content = engine.compose_answer(prompt, system, history, options, labelled)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         if think is not False and "thinking" in model.info.capabilities:
-            reply.thinking = engine.thinking_for(prompt, engine.think_level(think))
+            reply.thinking = engine.thinking_for(prompt, engine.think_level(think), labelled)
         return reply
 
 
@@ -178,8 +185,8 @@ class Chat(Completion):
                 body.get("format"),
                 think,
                 images,
+                self.labelled,
             )
-        reply = pose.unlabel(self.state, reply)
         content_tokens, reason = engine.limit(reply.content, options)
         thinking_tokens = engine.tokenize(reply.thinking)
         prompt_tokens = sum(engine.count_tokens(m.get("content") or "") + 4 for m in messages)
@@ -228,7 +235,7 @@ class Chat(Completion):
         tools when a part of the question has no result yet, and answers otherwise. The
         library's own example sends the results without `tools`, so then it always answers.
         """
-        plan = toolplan.plan(tools, messages, prompt)
+        plan = toolplan.plan(tools, messages, prompt, self.labelled)
         if plan is None:
             return None
         thinking = engine.thinking_for_tools(prompt, plan.calls, level) if level else ""
@@ -303,12 +310,11 @@ class Generate(Completion):
             return await self.stream([ndjson_line(done)]) if stream else self.send_json(done)
         system = body.get("system") or model.system
         if suffix:
-            reply = engine.Reply(content=engine.fill_in_middle(prompt, suffix))
+            reply = engine.Reply(content=engine.fill_in_middle(prompt, suffix, self.labelled))
         else:
             reply = await _offload_reply(
-                model, prompt, system, [], options, body.get("format"), think, images
+                model, prompt, system, [], options, body.get("format"), think, images, self.labelled
             )
-        reply = pose.unlabel(self.state, reply)
         tokens, reason = engine.limit(reply.content, options)
         thinking = engine.tokenize(reply.thinking)
         prompt_tokens = engine.count_tokens(prompt) + engine.count_tokens(system) + 4
@@ -379,13 +385,14 @@ def _bounded_reply(*args) -> engine.Reply:
     return reply
 
 
-async def _offload_reply(model, prompt, system, history, options, fmt, think, images):
+async def _offload_reply(model, prompt, system, history, options, fmt, think, images, labelled):
     """`reply_for` off the event loop: structured replies (possibly heavy, some of it in C)
     in the worker process with a time and memory budget, the others on a thread."""
+    args = (model, prompt, system, history, options, fmt, think, images, labelled)
     if fmt in (None, "") and not images and _small(prompt, system, history):
-        return _bounded_reply(model, prompt, system, history, options, fmt, think, images)
+        return _bounded_reply(*args)
     run = heavy.in_process if fmt not in (None, "") and not images else heavy.in_thread
-    return await run(_bounded_reply, model, prompt, system, history, options, fmt, think, images)
+    return await run(_bounded_reply, *args)
 
 
 INLINE_CHARS = 8_000  # a plain reply to this much text takes under about 3 ms to compose

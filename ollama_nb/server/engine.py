@@ -4,6 +4,10 @@ There is no model here. Replies come from the answer book, simple rules (arithme
 the learner gave earlier) or a plainly labelled practice reply; every reply says it comes
 from the practice server. The same request always gives the same tokens, so notebooks can
 store their outputs and nbval can compare them.
+
+Each function that writes a reply takes `labelled`: the server's marks policy (marks.py)
+decides it once per request, and posing as a real Ollama (pose.py) turns it off, so the
+labels are never written rather than stripped afterwards.
 """
 
 from __future__ import annotations
@@ -249,10 +253,22 @@ def _persona(system: str, chinese: bool) -> tuple[str, str]:
     return f"(Following the system prompt “{brief}”) ", ""
 
 
+def label(chinese: bool, labelled: bool = True) -> str:
+    """The practice label a reply starts with ("" when the server poses as a real Ollama)."""
+    if not labelled:
+        return ""
+    return LABEL_ZH if chinese else LABEL_EN
+
+
 def compose_answer(
-    prompt: str, system: str = "", history: list[str] | None = None, options: dict | None = None
+    prompt: str,
+    system: str = "",
+    history: list[str] | None = None,
+    options: dict | None = None,
+    labelled: bool = True,
 ) -> str:
-    """The labelled reply text for a prompt; `options` temperature and seed pick the wording."""
+    """The reply text for a prompt, labelled unless told not to; `options` temperature and
+    seed pick the wording."""
     options = options or {}
     chinese = is_chinese(prompt) or (not prompt.strip() and is_chinese(system))
     body = (
@@ -269,15 +285,14 @@ def compose_answer(
     if isinstance(temperature, (int, float)) and temperature > 0:
         opener = openers[_stable_int(options.get("seed", 0), prompt) % len(openers)]
     before, after = _persona(system, chinese)
-    label = LABEL_ZH if chinese else LABEL_EN
-    return f"{label}{before}{opener}{body}{after}"
+    return f"{label(chinese, labelled)}{before}{opener}{body}{after}"
 
 
-def fill_in_middle(prefix: str, suffix: str) -> str:
+def fill_in_middle(prefix: str, suffix: str, labelled: bool = True) -> str:
     """What an insert (fill-in-the-middle) model puts between `prefix` and `suffix`.
 
-    The practice server cannot write code, so the middle is a labelled comment in the code's
-    own comment style, indented like the line that follows it.
+    The practice server cannot write code, so the middle is a comment (labelled unless told
+    not to) in the code's own comment style, indented like the line that follows it.
     """
     hash_style = re.search(r"^\s*(def |import |class |#)|\bprint\(", prefix + suffix, re.M)
     mark = "#" if hash_style or not re.search(r"[{};]", prefix + suffix) else "//"
@@ -286,9 +301,8 @@ def fill_in_middle(prefix: str, suffix: str) -> str:
         indent = "    "
     start = "" if prefix.endswith("\n") else "\n"
     end = "" if suffix.startswith("\n") else "\n"
-    return (
-        f"{start}{indent}{mark} {LABEL_EN.strip()} the code between your two parts goes here{end}"
-    )
+    words = f"{label(False, labelled)}the code between your two parts goes here"
+    return f"{start}{indent}{mark} {words}{end}"
 
 
 def think_level(think: object) -> str:
@@ -299,32 +313,36 @@ def think_level(think: object) -> str:
 _MORE_EN = (
     " To be careful I check the question again: which words matter, what a short answer must "
     "say, and whether anything in it is ambiguous.",
-    " Then I compare the answer with the question once more, look for a simpler way to say it, "
-    "and make sure it states plainly that it comes from the practice server.",
+    " Then I compare the answer with the question once more, look for a simpler way to say it",
 )
 _MORE_ZH = (
     "为了稳妥，我再读一遍问题：哪些词是关键，简短的回答必须说什么，有没有含糊的地方。",
-    "然后我把回答和问题再对照一次，看能不能说得更简单，并且说明这是练习服务器的回答。",
+    "然后我把回答和问题再对照一次，看能不能说得更简单",
 )
+# what the practice server's reasoning says about itself: (labelled, not labelled)
+_SELF_EN = ("I am the practice server and cannot really reason, so I look", "I look")
+_SELF_ZH = ("我是练习服务器，没有真正的推理能力，所以我", "我")
+_END_EN = (", and make sure it states plainly that it comes from the practice server.", ".")
+_END_ZH = ("，并且说明这是练习服务器的回答。", "。")
 
 
-def thinking_for(prompt: str, level: str = "medium") -> str:
-    """The practice "reasoning" for a prompt; "low" thinks less, "high" and "max" more."""
+def thinking_for(prompt: str, level: str = "medium", labelled: bool = True) -> str:
+    """The practice "reasoning" for a prompt; "low" thinks less, "high" and "max" more.
+    Unless `labelled` is off, it says that it comes from the practice server."""
     short = prompt.strip().replace("\n", " ")[:80]
     zh = is_chinese(prompt)
+    unmarked = int(not labelled)
     if zh:
-        text = (
-            f"用户问的是：“{short}”。我是练习服务器，没有真正的推理能力，"
-            "所以我在答案本里查找，然后给出简短的回答。"
-        )
+        text = f"用户问的是：“{short}”。{_SELF_ZH[unmarked]}在答案本里查找，然后给出简短的回答。"
         low = f"用户问：“{short}”。查答案本，简短回答。"
+        more = (_MORE_ZH[0], _MORE_ZH[1] + _END_ZH[unmarked])
     else:
         text = (
-            f"The user asks: “{short}”. I am the practice server and cannot really reason, so I "
-            "look the question up in my answer book and keep the answer short."
+            f"The user asks: “{short}”. {_SELF_EN[unmarked]} the question up in my answer book "
+            "and keep the answer short."
         )
         low = f"The user asks: “{short}”. Look it up in the answer book; answer briefly."
-    more = _MORE_ZH if zh else _MORE_EN
+        more = (_MORE_EN[0], _MORE_EN[1] + _END_EN[unmarked])
     if level == "low":
         return low
     if level == "high":

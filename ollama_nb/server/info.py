@@ -33,8 +33,8 @@ class Version(Base):
     endpoint = "version"
 
     def get(self) -> None:
-        posing = getattr(self.state, "pose", None)
-        self.send_json({"version": VERSION} if posing else {"version": VERSION, "practice": True})
+        flagged = self.state.marks.flag
+        self.send_json({"version": VERSION, "practice": True} if flagged else {"version": VERSION})
 
     def head(self) -> None:
         self.finish()

@@ -18,6 +18,7 @@ import copy
 import json
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ import tornado.httputil
 import tornado.routing
 import tornado.web
 
+from . import marks
+from .catalog import PREINSTALLED
 from .store import Model, Store
 from .validate import ApiError
 from .workers import owner
@@ -66,10 +69,16 @@ def learner_name(text: str) -> str:
 class LearnerStore(Store):
     """A learner's store: a fresh server's store with a cap on its size."""
 
-    def __init__(self, state_dir, max_models: int, max_blob_bytes: int) -> None:
+    def __init__(
+        self,
+        state_dir,
+        max_models: int,
+        max_blob_bytes: int,
+        installed: Iterable[str] = PREINSTALLED,
+    ) -> None:
         self.max_models = max_models
         self.max_blob_bytes = max_blob_bytes
-        super().__init__(state_dir)
+        super().__init__(state_dir, installed)
 
     def _full(self, what: str) -> ApiError:
         return ApiError(413, f"this learner's store is full: {what}; delete something first")
@@ -171,7 +180,10 @@ class Classroom(tornado.routing.Router):
 
         state = copy.copy(self.state)
         state.store = LearnerStore(
-            self.root / name if self.root else None, self.max_models, self.max_blob_bytes
+            self.root / name if self.root else None,
+            self.max_models,
+            self.max_blob_bytes,
+            state.installed,
         )
         app = make_app(state)
         app.settings["log_function"] = self._finished
@@ -248,7 +260,7 @@ class Classroom(tornado.routing.Router):
         return out
 
 
-class Misdirected(tornado.web.RequestHandler):
+class Misdirected(marks.Unmarked):
     """Another worker process serves this path: ask again on a new connection (workers.py)."""
 
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
@@ -273,6 +285,5 @@ class Refused(tornado.web.RequestHandler):
         self.set_status(self.status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Connection", "close")  # the body may not have been read
-        self.set_header("X-Ollama-Practice", "1")
-
+        marks.of(self).stamp(self, name=False)
         self.finish(json.dumps({"error": self.message}, ensure_ascii=False))

@@ -2,29 +2,26 @@
 
 Every notebook must run on a learner's own Ollama with only small models installed, and
 never download gigabytes unasked. A real Ollama cannot run in CI, so the practice server
-poses as one: no `X-Ollama-Practice` header, no `[practice server]` labels in replies, only
-the chosen models installed, and a pull budget. A pull (or a create from a model that is
-not installed) that would take the downloads past the budget fails loudly with
-`POSE_REFUSED` in the error text, and is counted, so a test can see it.
+poses as one: no `X-Ollama-Practice` header, no `[practice server]` labels in replies (the
+server's marks policy, marks.py), only the chosen models installed in every store (the
+default one and each learner's), and one pull budget for all of them. A pull (or a create
+from a model that is not installed) that would take the downloads past the budget fails
+loudly with `POSE_REFUSED` in the error text, and is counted, so a test can see it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .app import ServerState
 from .catalog import CATALOG
+from .marks import POSING
 from .names import parse_name
 from .store import Model
 from .validate import ApiError
 
 POSE_REFUSED = "pull budget exceeded"
-_LABELS = re.compile(
-    r"^(\[practice server\] |【练习服务器】)"
-    r"|( \(practice server answer built from the tool results\)"
-    r"|（练习服务器根据工具结果写出的回答）)$"
-)
 _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
 
 
@@ -74,9 +71,11 @@ def apply(state: ServerState, installed: list[str] | str | None, budget: int | s
         installed = [n for n in installed.split(",") if n.strip()]
     if isinstance(budget, str):
         budget = parse_size(budget)
-    names = [canonical(n.strip()) for n in installed or []]
+    names = tuple(canonical(n.strip()) for n in installed or [])
     state.store.models = {n: Model(n, n) for n in names}
-    state.pose = Pose(budget)
+    state.installed = names  # learners' stores (learners.py) start the same
+    state.marks = POSING  # no practice headers or labels anywhere (marks.py)
+    state.pose = Pose(budget)  # shared by every learner's state: one budget for the server
     return state.pose
 
 
@@ -91,10 +90,3 @@ def charge(state: ServerState, model: Model, have: set[str] | None = None) -> No
         return
     size = sum(size for _, digest, size in model.layers() if digest not in (have or set()))
     pose.charge(model.name, size)
-
-
-def unlabel(state: ServerState, reply):
-    """A reply without the practice server's marks, when posing."""
-    if current(state) is None:
-        return reply
-    return replace(reply, content=_LABELS.sub("", reply.content or ""))

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -108,9 +109,13 @@ def now_iso(clock: float | None = None) -> str:
 class Store:
     """Installed models, the pretend registry, blobs and the loaded-model table for `ps`."""
 
-    def __init__(self, state_dir: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, state_dir: str | os.PathLike | None = None, installed: Iterable[str] = PREINSTALLED
+    ) -> None:
+        """`installed`: the catalog models a fresh store has (a store read back from
+        `state_dir` keeps what it had)."""
         self.state_dir = Path(state_dir) if state_dir else None
-        self.models: dict[str, Model] = {n: Model(n, n) for n in PREINSTALLED}
+        self.models: dict[str, Model] = {n: Model(n, n) for n in installed}
         self.registry: dict[str, Model] = {n: Model(n, n) for n in CATALOG}
         self.blobs: dict[str, int] = {}
         self.loaded: dict[str, tuple[float, Model]] = {}  # name -> (expires at, model)

@@ -34,14 +34,16 @@ NOTE = "practice server: canned structured reply"
 
 
 # -- public API ---------------------------------------------------------------------------------
-def generate(fmt: str | dict, prompt: str, seed: int = 0) -> str:
+def generate(fmt: str | dict, prompt: str, seed: int = 0, labelled: bool = True) -> str:
     """JSON text for a request with ``format=fmt``: ``"json"`` or a JSON schema dict.
+    ``format="json"``'s free object carries a ``note`` that it is canned unless not
+    ``labelled`` (the server posing as a real Ollama, pose.py).
 
     Raises ``ValueError("invalid JSON schema: ...")`` for anything else, so the server can
     answer 400 the way Ollama does for a format it cannot use.
     """
     if fmt == "json":
-        obj: Any = _json_mode(prompt or "", seed)
+        obj: Any = _json_mode(prompt or "", seed, labelled)
     elif isinstance(fmt, dict):
         obj = generate_value(fmt, prompt, seed)
     else:
@@ -61,14 +63,12 @@ def generate_value(schema: dict, prompt: str = "", seed: int = 0) -> Any:
         raise ValueError(f"invalid JSON schema: {type(exc).__name__}: {exc}") from exc
 
 
-def _json_mode(prompt: str, seed: Any) -> dict:
+def _json_mode(prompt: str, seed: Any, labelled: bool = True) -> dict:
     names = field_names(prompt)
     if names:  # "reply in JSON with name, age and city": exactly those keys
         return generate_value(value_schema(names), prompt, seed)
     ctx = _Ctx(prompt, seed)
-    return {
-        "answer": _sentence(ctx),
-        "topic": ctx.p.topic,
-        "keywords": list(ctx.p.keywords[:5]),
-        "note": NOTE,
-    }
+    obj = {"answer": _sentence(ctx), "topic": ctx.p.topic, "keywords": list(ctx.p.keywords[:5])}
+    if labelled:
+        obj["note"] = NOTE
+    return obj

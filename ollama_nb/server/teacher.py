@@ -12,6 +12,8 @@ import time
 
 import tornado.web
 
+from .marks import Unmarked
+
 ONLINE_SECONDS = 120  # a learner seen this recently counts as connected
 
 
@@ -48,7 +50,7 @@ def snapshot(classroom) -> dict:
     }
 
 
-class Stats(tornado.web.RequestHandler):
+class Stats(Unmarked):
     def initialize(self, classroom) -> None:
         self.classroom = classroom
 
@@ -60,7 +62,7 @@ class Stats(tornado.web.RequestHandler):
         self.finish(json.dumps(snapshot(self.classroom), ensure_ascii=False))
 
 
-class Page(tornado.web.RequestHandler):
+class Page(Unmarked):
     def initialize(self, classroom) -> None:
         self.classroom = classroom
 
@@ -70,12 +72,16 @@ class Page(tornado.web.RequestHandler):
         self.finish(PAGE.replace("__WORKERS__", str(self.classroom.workers)))
 
 
+class Missing(Unmarked, tornado.web.ErrorHandler):
+    """Tornado's 404 for any other path under /teacher/, with the server's marks."""
+
+
 def teacher_app(classroom) -> tornado.web.Application:
     """The page, and its statistics: `stats.json`, or with several worker processes one
     `w/<i>/stats.json` each (each worker knows only its own learners), merged by the page.
 
     The API's Origin and Host checks guard it too: learner names are the room's business,
-    not a foreign web page's (nor a DNS-rebinding one's)."""
+    not a foreign web page's (nor a DNS-rebinding one's). Its state also gives the marks."""
     from .routes import GuardedApplication
 
     return GuardedApplication(
@@ -85,6 +91,8 @@ def teacher_app(classroom) -> tornado.web.Application:
             (r"/teacher/stats\.json", Stats, {"classroom": classroom}),
             (r"/teacher/w/\d+/stats\.json", Stats, {"classroom": classroom}),
         ],
+        default_handler_class=Missing,
+        default_handler_args={"status_code": 404},
         log_function=lambda handler: None,
     )
 

@@ -287,12 +287,12 @@ def _mentioned(value: str, facts: _Facts) -> bool:
 
 
 # -- the answer after the tool results ----------------------------------------------------------
-def final_answer(messages: list[dict]) -> str:
+def final_answer(messages: list[dict], labelled: bool = True) -> str:
     """The assistant's reply once ``role: "tool"`` messages follow the last user message.
 
     It quotes each result with the tool that produced it (``tool_name``, else the matching
     earlier tool call) and ends with :data:`MARKER` (:data:`MARKER_ZH`), so it is never
-    mistaken for a real model.
+    mistaken for a real model; without the marker when not `labelled` (posing, pose.py).
     Chinese when the last user message is Chinese.
     """
     msgs = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
@@ -326,6 +326,8 @@ def final_answer(messages: list[dict]) -> str:
     else:
         lines = "\n".join(f"- {name}: {content}" for name, content in results)
         body = f"根据工具结果：\n{lines}" if zh else f"Here are the tool results:\n{lines}"
+    if not labelled:
+        return body
     return body + (MARKER_ZH if zh else MARKER)
 
 

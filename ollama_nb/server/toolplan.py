@@ -31,9 +31,10 @@ class Plan:
     answer: str = ""
 
 
-def plan(tools: list, messages: list[dict], prompt: str) -> Plan | None:
-    """The tool calls for this turn, the final answer after tool results, or None (no tools
-    involved: the engine answers as usual)."""
+def plan(tools: list, messages: list[dict], prompt: str, labelled: bool = True) -> Plan | None:
+    """The tool calls for this turn, the final answer after tool results (`labelled` as the
+    practice server's unless the server poses), or None (no tools involved: the engine answers
+    as usual)."""
     after_tool = messages[-1].get("role") == "tool"
     if not tools and not after_tool:
         return None
@@ -46,7 +47,7 @@ def plan(tools: list, messages: list[dict], prompt: str) -> Plan | None:
     remaining = [c for c in wanted if _key(c) not in made]
     if remaining:
         return Plan(calls=_numbered(remaining))
-    return Plan(answer=toolcalls.final_answer(messages))
+    return Plan(answer=toolcalls.final_answer(messages, labelled))
 
 
 def _key(call: dict) -> str:

@@ -127,8 +127,9 @@ def _colours(img: Image.Image) -> list[tuple[str, int]]:
     return [(name, round(100 * n / total)) for name, n in ranked if round(100 * n / total) >= 1]
 
 
-def describe(image: bytes, lang: str = "en") -> str:
-    """The practice server's answer to "what is in this image?": format, size, main colours.
+def describe(image: bytes, lang: str = "en", labelled: bool = True) -> str:
+    """The practice server's answer to "what is in this image?": format, size, main colours,
+    saying it comes from the practice server unless not `labelled` (posing, pose.py).
 
     ``lang`` starting with ``zh`` gives the sentence in Chinese (the seed tutorial's language).
     Raises ``ValueError`` if ``image`` is not a picture.
@@ -142,10 +143,8 @@ def describe(image: bytes, lang: str = "en") -> str:
     if lang.lower().startswith("zh"):
         kind = f"{frames} 帧的动画 {fmt}" if frames > 1 else fmt
         listed = "、".join(f"{_ZH_COLOURS[name]}（{pct}%）" for name, pct in colours)
-        return (
-            "【练习服务器】我没有神经网络，只能读出图片的基本信息："
-            f"这是一张 {width}×{height} 的 {kind} 图片。主要颜色是{listed}。"
-        )
+        intro = "【练习服务器】我没有神经网络，只能读出图片的基本信息：" if labelled else ""
+        return f"{intro}这是一张 {width}×{height} 的 {kind} 图片。主要颜色是{listed}。"
     kind = f"animated {fmt} image ({frames} frames)" if frames > 1 else f"{fmt} image"
     listed = ", ".join(f"{name} ({pct}%)" for name, pct in colours)
     main = "Its main colour is" if len(colours) == 1 else "Its main colours are"
@@ -153,6 +152,8 @@ def describe(image: bytes, lang: str = "en") -> str:
     # "an 8x8", "an 11x11", "an 18x24": the article follows how the number is said.
     an = digits.startswith("8") or (len(digits) % 3 == 2 and digits[:2] in ("11", "18"))
     article = "an" if an else "a"
+    if not labelled:
+        return f"This is {article} {width}x{height} {kind}. {main} {listed}."
     return (
         "[practice server] I have no neural network, only the file itself: "
         f"this is {article} {width}x{height} {kind}. {main} {listed}."
