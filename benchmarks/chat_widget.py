@@ -3,7 +3,7 @@
 A 10,000-token reply ("Count to 10000") streams from the practice server at full speed, once
 through a plain `async for` loop and once through `ChatWidget.send`, with every widget attached
 to a comm that serialises each message as the kernel would before sending it to the browser
-(json_clean, then JSON). Then the same for a 20,000-token reply.
+(json_clean, then JSON). Then the same for a 40,000-token reply.
 
 Reported, for each size: wall and CPU time of both (the least of several interleaved runs) and
 their ratios; the widget's extra CPU time; the screen updates ("frames", one per coalesced
@@ -13,10 +13,11 @@ in its own process, as Ollama would, so the client's CPU time is what the widget
 while wall time also moves with whatever else the machine is doing.
 
 Targets: ratio <= 1.10; at most 20 frames a second; extra cost linear in the reply's length.
-Linear is judged twice. The bytes sent per character are exact: the 20k reply may send at
+Linear is judged twice. The bytes sent per character are exact: the 40k reply may send at
 most 25% more per character than the 10k one. The extra CPU per character is a difference of
-a few milliseconds and moves by about a third from run to run, so it may grow by at most 60%;
-a quadratic cost would be about 2.2 times as much, so either check would catch it.
+a few milliseconds and moves by up to half from run to run, so it may at most double; a
+quadratic cost would be about 4.7 times as much (the 40k reply is 4.7 times as long), so
+either check would catch it.
 Run: python benchmarks/chat_widget.py (or `make bench`).
 """
 
@@ -163,13 +164,13 @@ def practice_server():
 
 
 def run() -> dict:
-    """Measure 10,000- and 20,000-token replies; return the figures and the verdicts."""
+    """Measure 10,000- and 40,000-token replies; return the figures and the verdicts."""
     saved = comm.create_comm
     comm.create_comm = SerialisingComm
     try:
         with practice_server() as url:
             small = asyncio.run(_measure(url, 10_000))
-            large = asyncio.run(_measure(url, 20_000))
+            large = asyncio.run(_measure(url, 40_000))
     finally:
         comm.create_comm = saved
     per_char = [r["extra_cpu_s"] / r["reply_chars"] for r in (small, large)]
@@ -177,12 +178,12 @@ def run() -> dict:
     bytes_per_char = [r["bytes_sent"] / r["reply_chars"] for r in (small, large)]
     return {
         "10k": small,
-        "20k": large,
+        "40k": large,
         "extra_cpu_us_per_char": [round(x * 1e6, 3) for x in per_char],
         "ok_ratio": max(small["ratio_cpu"], large["ratio_cpu"]) <= 1.10,
         "ok_frames": all(r["frames"] <= r["frames_allowed"] for r in (small, large)),
         "bytes_per_char": [round(x, 2) for x in bytes_per_char],
-        "ok_linear": growth <= 1.6 and bytes_per_char[1] <= 1.25 * bytes_per_char[0],
+        "ok_linear": growth <= 2.0 and bytes_per_char[1] <= 1.25 * bytes_per_char[0],
     }
 
 
