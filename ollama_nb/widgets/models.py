@@ -377,7 +377,9 @@ class ModelManager(widgets.VBox):
         self.details_view = w.HTML()
         self.details_view.add_class("models-details")
 
-        self.pull_name = w.Text(placeholder=_("pull_placeholder"), description=_("pull"))
+        self.pull_name = w.Text(  # wide enough for the whole example name in the placeholder
+            placeholder=_("pull_placeholder"), description=_("pull"), layout=w.Layout(width="400px")
+        )
         self.pull_name.add_class("models-pull-name")
         self.pull_button = _button(
             _("pull"), "models-pull", button_style="primary", icon="download"

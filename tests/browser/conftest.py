@@ -9,9 +9,10 @@ The tests are skipped, with the reason in the summary, when no Chromium (or Play
 JupyterLab) is available; `playwright install` cannot download browsers here, so the tests
 use the system's `chromium` (`/usr/bin/chromium` on Debian).
 
-`--screenshots DIR` makes the flows save `chat.png`, `models.png` and `embeddings.png` in DIR
-(`make screenshots` writes them to docs/images). On a failure each test saves a full-page
-screenshot, the browser console and the JupyterLab log to `test-artifacts/`.
+`--screenshots DIR` makes the flows save `chat.png`, `models.png`, `embeddings.png` and the Chinese
+edition's `chat-zh.png` and `models-zh.png` in DIR (`make screenshots` writes them to
+docs/images). On a failure each test saves a full-page screenshot, the browser console and the
+JupyterLab log to `test-artifacts/`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -360,10 +362,31 @@ def chromium() -> Any:
     stop = _cleanup(playwright.stop)  # closes the browser too
     try:
         yield playwright.chromium.launch(
-            executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True
+            executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True, env=_font_env()
         )
     finally:
         stop()
+
+
+def _font_env() -> dict[str, str]:
+    """Chromium's environment, with the project's Chinese font added to fontconfig's list
+    when the system has none: a learner's own browser has their system's fonts, but this
+    machine has no CJK font and the Chinese edition's screenshots would show empty boxes."""
+    env = dict(os.environ)
+    from ollama_nb.fonts import bundled_font
+
+    font = bundled_font()
+    if font is None or not shutil.which("fc-list") or not Path("/etc/fonts/fonts.conf").exists():
+        return env
+    if subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
+        return env  # the system has one
+    conf = Path(tempfile.mkdtemp(prefix="ollama-nb-fonts-")) / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f"<include>/etc/fonts/fonts.conf</include><dir>{font.parent}</dir></fontconfig>"
+    )
+    env["FONTCONFIG_FILE"] = str(conf)
+    return env
 
 
 # -- pages ----------------------------------------------------------------------------------------
