@@ -386,8 +386,9 @@ def _bounded_reply(*args) -> engine.Reply:
 
 
 async def _offload_reply(model, prompt, system, history, options, fmt, think, images, labelled):
-    """`reply_for` off the event loop: structured replies (possibly heavy, some of it in C)
-    in the worker process with a time and memory budget, the others on a thread."""
+    """`reply_for`: a plain reply to a short text on the event loop (cheap, see `_small`);
+    otherwise off it, structured replies (possibly heavy, some of it in C) in the worker
+    process with a time and memory budget, the others on a thread."""
     args = (model, prompt, system, history, options, fmt, think, images, labelled)
     if fmt in (None, "") and not images and _small(prompt, system, history):
         return _bounded_reply(*args)
