@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .answerbook import ENTRIES, OPENERS_EN, OPENERS_ZH
+from .answerbook import ENTRIES, OPENERS_EN, OPENERS_ZH, UNLABELLED
 from .bytecache import lru_by_bytes
 
 LABEL_EN = "[practice server] "
@@ -69,11 +69,13 @@ def _normalise(text: str) -> str:
     return " " + re.sub(r"[^\w\u4e00-\u9fff]+", " ", text.lower()) + " "
 
 
-def _book_answer(prompt: str) -> str | None:
+def _book_answer(prompt: str, labelled: bool = True) -> str | None:
+    """The answer book's answer; unless `labelled`, the wording of answers that speak of the
+    practice server is swapped for `UNLABELLED`'s (posing: no reply may give the server away)."""
     norm = _normalise(prompt)
     for keywords, answer in ENTRIES:
         if all((f" {k} " in norm) if k.isascii() else (k in norm) for k in keywords):
-            return answer
+            return answer if labelled else UNLABELLED.get(keywords, answer)
     return None
 
 
@@ -275,7 +277,7 @@ def compose_answer(
         _name_answer(prompt, history or [], chinese)
         or _introduction(prompt, chinese)
         or _counting(prompt)
-        or _book_answer(prompt)
+        or _book_answer(prompt, labelled)
         or _arithmetic(prompt, chinese)
         or _fallback(prompt, chinese)
     )
