@@ -365,3 +365,19 @@ def test_practice_structured_pictures_and_greetings_keep_their_wording():
         assert "[practice server]" in picture or "【练习服务器】" in picture, picture
     assert "standing in for a language model" in texts[-4]
     assert "练习服务器" in texts[-3] and "practice makes ready" in texts[-1]
+
+
+@pytest.mark.parametrize("prompt", ["Tell me about quasars.", "给我讲讲类星体。"])
+def test_unknown_prompts_say_no_real_model_only_in_practice(prompt):
+    ask = [{"role": "user", "content": prompt}]
+    with PracticeServer(port=0, pose_as_ollama=True, installed="qwen3:0.6b") as srv:
+        posed = ollama.Client(host=srv.url).chat(model="qwen3:0.6b", messages=ask, think=False)
+    with PracticeServer(port=0) as srv:
+        client = ollama.Client(host=srv.url)
+        client.pull("qwen3:0.6b")
+        practice = client.chat(model="qwen3:0.6b", messages=ask, think=False)
+    posed_text, practice_text = posed.message.content, practice.message.content
+    assert prompt in posed_text and prompt in practice_text
+    for giveaway in ("real model", "Ollama", "真正的模型", "practice", "练习"):
+        assert giveaway not in posed_text, posed_text
+    assert "not a real model" in practice_text or "我不是真正的模型" in practice_text

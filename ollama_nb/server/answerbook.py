@@ -123,5 +123,15 @@ UNLABELLED: dict[tuple[str, ...], str] = {
     "有什么问题都可以问我。",
 }
 
+# The answer to a prompt the book has nothing for, when posing: a real model never says it is
+# not one, so this reads like a small model asking for more ("{short}": the prompt, cut short).
+UNKNOWN_EN = (
+    "I'm not sure I can answer “{short}” well. Could you tell me a little more about what you "
+    "would like to know? Meanwhile, I can explain why the sky is blue."
+)
+UNKNOWN_ZH = (
+    "我不太确定该怎么回答“{short}”。能再多说一点你想了解什么吗？我也可以讲讲天空为什么是蓝色的。"
+)
+
 OPENERS_EN = ("", "Sure! ", "Good question. ", "Here is the short version: ", "Happy to help. ")
 OPENERS_ZH = ("", "好的！", "好问题。", "简单来说：", "很乐意回答。")
