@@ -381,3 +381,43 @@ def test_unknown_prompts_say_no_real_model_only_in_practice(prompt):
     for giveaway in ("real model", "Ollama", "真正的模型", "practice", "练习"):
         assert giveaway not in posed_text, posed_text
     assert "not a real model" in practice_text or "我不是真正的模型" in practice_text
+
+
+def save_note(title: str, summary: str, password: str) -> str:
+    """Save a note with a title and a summary.
+
+    Args:
+      title: the note's title
+      summary: the note's summary text
+      password: the password that locks the note
+    """
+    return "saved"
+
+
+NOTES = ["Save a note about dogs", "save note"]
+
+
+def _note_arguments(url: str) -> list[dict]:
+    client = ollama.Client(host=url)
+    return [
+        dict(call.function.arguments)
+        for prompt in NOTES
+        for call in client.chat(
+            model="qwen3:0.6b",
+            messages=[{"role": "user", "content": prompt}],
+            tools=[save_note],
+            think=False,
+        ).message.tool_calls
+    ]
+
+
+def test_tool_arguments_say_practice_only_in_practice():
+    with PracticeServer(port=0, pose_as_ollama=True, installed="qwen3:0.6b") as srv:
+        posed = _note_arguments(srv.url)
+    with PracticeServer(port=0) as srv:
+        ollama.Client(host=srv.url).pull("qwen3:0.6b")
+        practice = _note_arguments(srv.url)
+    assert len(posed) == len(practice) == 2
+    assert all(set(a) == {"title", "summary", "password"} for a in posed)
+    assert "practice" not in json.dumps(posed).lower(), posed
+    assert "practice" in json.dumps(practice).lower()
