@@ -266,3 +266,158 @@ def test_posing_tool_answers_images_and_json_have_no_practice_label(question):
         for text in (after_tools.message.content, pictures.message.content):
             assert "practice" not in text.lower() and "练习" not in text, text
         assert "note" not in json.loads(as_json.message.content)
+
+
+# -- structured replies, pictures with a schema, the answer book's greetings ----------------
+SHAPES = "notebooks/en/images/shapes.png"
+GREETINGS = ["Hello", "你好", "Hi", "Write a haiku about servers."]
+
+
+def _summary_schema() -> dict:
+    from pydantic import BaseModel
+
+    class Summary(BaseModel):
+        topic: str
+        summary: str
+        title: str
+
+    return Summary.model_json_schema()
+
+
+SECRETS = {
+    "type": "object",
+    "properties": {
+        "password": {"type": "string", "format": "password"},
+        "pointer": {"type": "string", "format": "json-pointer"},
+        "blob": {"type": "string", "format": "binary"},
+        "file": {"type": "string", "format": "path"},
+        "link": {"type": "string", "format": "uri"},
+        "tag": {"type": "string", "format": "byte"},
+    },
+    "required": ["password", "pointer", "blob", "file", "link", "tag"],
+}
+PICTURE = {
+    "type": "object",
+    "properties": {
+        "summary": {"type": "string"},
+        "description": {"type": "string"},
+        "objects": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["summary", "description", "objects"],
+}
+PROMPTS = ["Summarise: why is the sky blue?", "总结一下：为什么天空是蓝色的？", "!!!"]
+
+
+def _unmarked_texts(url: str) -> list[str]:
+    """Every reply the three kinds of giveaway could hide in, from a real client."""
+    client = ollama.Client(host=url)
+    texts = []
+    for prompt in PROMPTS:
+        for schema in (_summary_schema(), SECRETS):
+            for seed in range(3):
+                reply = client.chat(
+                    model="qwen3:0.6b",
+                    messages=[{"role": "user", "content": prompt}],
+                    format=schema,
+                    think=False,
+                    options={"seed": seed},
+                )
+                texts.append(reply.message.content)
+        with open(SHAPES, "rb") as image:
+            shapes = image.read()
+        texts.append(
+            client.chat(
+                model="llava",
+                messages=[{"role": "user", "content": prompt, "images": [shapes]}],
+                format=PICTURE,
+            ).message.content
+        )
+    for greeting in GREETINGS:
+        reply = client.chat(
+            model="qwen3:0.6b", messages=[{"role": "user", "content": greeting}], think=False
+        )
+        texts.append(reply.message.content)
+    return texts
+
+
+def test_posing_structured_pictures_and_greetings_have_no_practice_wording():
+    with PracticeServer(port=0, pose_as_ollama=True, installed="qwen3:0.6b,llava") as srv:
+        texts = _unmarked_texts(srv.url)
+    for text in texts:
+        assert text and "practice" not in text.lower() and "练习" not in text, text
+    summary = json.loads(texts[0])
+    assert summary["summary"] and summary["title"]
+    picture = json.loads(texts[6])
+    assert "shapes" not in picture and "PNG" in picture["description"]
+    assert "Hello! I am an AI assistant" in texts[-4] and "我是一个 AI 助手" in texts[-3]
+
+
+def test_practice_structured_pictures_and_greetings_keep_their_wording():
+    with PracticeServer(port=0) as srv:
+        client = ollama.Client(host=srv.url)
+        client.pull("qwen3:0.6b")
+        client.pull("llava")
+        texts = _unmarked_texts(srv.url)
+    en = " ".join(texts[:6]).lower()
+    assert "practice" in en and "/practice" in en and "practice-password" in en
+    assert "练习" in " ".join(texts[7:13])
+    for picture in (texts[6], texts[13]):
+        assert "[practice server]" in picture or "【练习服务器】" in picture, picture
+    assert "standing in for a language model" in texts[-4]
+    assert "练习服务器" in texts[-3] and "practice makes ready" in texts[-1]
+
+
+@pytest.mark.parametrize("prompt", ["Tell me about quasars.", "给我讲讲类星体。"])
+def test_unknown_prompts_say_no_real_model_only_in_practice(prompt):
+    ask = [{"role": "user", "content": prompt}]
+    with PracticeServer(port=0, pose_as_ollama=True, installed="qwen3:0.6b") as srv:
+        posed = ollama.Client(host=srv.url).chat(model="qwen3:0.6b", messages=ask, think=False)
+    with PracticeServer(port=0) as srv:
+        client = ollama.Client(host=srv.url)
+        client.pull("qwen3:0.6b")
+        practice = client.chat(model="qwen3:0.6b", messages=ask, think=False)
+    posed_text, practice_text = posed.message.content, practice.message.content
+    assert prompt in posed_text and prompt in practice_text
+    for giveaway in ("real model", "Ollama", "真正的模型", "practice", "练习"):
+        assert giveaway not in posed_text, posed_text
+    assert "not a real model" in practice_text or "我不是真正的模型" in practice_text
+
+
+def save_note(title: str, summary: str, password: str) -> str:
+    """Save a note with a title and a summary.
+
+    Args:
+      title: the note's title
+      summary: the note's summary text
+      password: the password that locks the note
+    """
+    return "saved"
+
+
+NOTES = ["Save a note about dogs", "save note"]
+
+
+def _note_arguments(url: str) -> list[dict]:
+    client = ollama.Client(host=url)
+    return [
+        dict(call.function.arguments)
+        for prompt in NOTES
+        for call in client.chat(
+            model="qwen3:0.6b",
+            messages=[{"role": "user", "content": prompt}],
+            tools=[save_note],
+            think=False,
+        ).message.tool_calls
+    ]
+
+
+def test_tool_arguments_say_practice_only_in_practice():
+    with PracticeServer(port=0, pose_as_ollama=True, installed="qwen3:0.6b") as srv:
+        posed = _note_arguments(srv.url)
+    with PracticeServer(port=0) as srv:
+        ollama.Client(host=srv.url).pull("qwen3:0.6b")
+        practice = _note_arguments(srv.url)
+    assert len(posed) == len(practice) == 2
+    assert all(set(a) == {"title", "summary", "password"} for a in posed)
+    assert "practice" not in json.dumps(posed).lower(), posed
+    assert "practice" in json.dumps(practice).lower()

@@ -1,7 +1,9 @@
 """Canned answers for the prompts the notebooks use, in English and Chinese.
 
 Each entry has the keywords that pick it (all must appear in the normalised prompt) and
-one or more answers; the engine labels every reply as a practice answer.
+one or more answers; the engine labels every reply as a practice answer. A few answers speak
+of the practice server themselves; `UNLABELLED` holds what they say instead when the server
+poses as a real Ollama (pose.py), worded as a small real model might put it.
 """
 
 from __future__ import annotations
@@ -110,6 +112,26 @@ ENTRIES: list[tuple[tuple[str, ...], str]] = [
         "或者让我讲个笑话，看看 `ollama` 库是怎么工作的。",
     ),
 ]
+
+UNLABELLED: dict[tuple[str, ...], str] = {
+    ("haiku",): "Quiet server hums,\nanswers written long ago,\nready when you ask.",
+    ("hello",): "Hello! I am an AI assistant. Ask me why the sky is blue, for a joke, or "
+    "anything else you would like to know.",
+    ("hi",): "Hi! I am an AI assistant. Ask me why the sky is blue, for a joke, or anything "
+    "else you would like to know.",
+    ("你好",): "你好！我是一个 AI 助手。你可以问我“为什么天空是蓝色的？”，或者让我讲个笑话，"
+    "有什么问题都可以问我。",
+}
+
+# The answer to a prompt the book has nothing for, when posing: a real model never says it is
+# not one, so this reads like a small model asking for more ("{short}": the prompt, cut short).
+UNKNOWN_EN = (
+    "I'm not sure I can answer “{short}” well. Could you tell me a little more about what you "
+    "would like to know? Meanwhile, I can explain why the sky is blue."
+)
+UNKNOWN_ZH = (
+    "我不太确定该怎么回答“{short}”。能再多说一点你想了解什么吗？我也可以讲讲天空为什么是蓝色的。"
+)
 
 OPENERS_EN = ("", "Sure! ", "Good question. ", "Here is the short version: ", "Happy to help. ")
 OPENERS_ZH = ("", "好的！", "好问题。", "简单来说：", "很乐意回答。")

@@ -114,8 +114,9 @@ class Completion(Base):
         lang = "zh" if engine.is_chinese(prompt) else "en"
         try:
             if fmt not in (None, "") and images:
-                measured = [vision.measure(img) for img in images]
-                reply.content = imagefacts.reply(fmt, prompt, options.get("seed", 0), measured)
+                measured = [vision.measure(img, labelled) for img in images]
+                seed = options.get("seed", 0)
+                reply.content = imagefacts.reply(fmt, prompt, seed, measured, labelled)
             elif fmt not in (None, ""):
                 reply.content = structured.generate(fmt, prompt, options.get("seed", 0), labelled)
             elif images:

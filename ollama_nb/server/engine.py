@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .answerbook import ENTRIES, OPENERS_EN, OPENERS_ZH
+from .answerbook import ENTRIES, OPENERS_EN, OPENERS_ZH, UNKNOWN_EN, UNKNOWN_ZH, UNLABELLED
 from .bytecache import lru_by_bytes
 
 LABEL_EN = "[practice server] "
@@ -69,11 +69,13 @@ def _normalise(text: str) -> str:
     return " " + re.sub(r"[^\w\u4e00-\u9fff]+", " ", text.lower()) + " "
 
 
-def _book_answer(prompt: str) -> str | None:
+def _book_answer(prompt: str, labelled: bool = True) -> str | None:
+    """The answer book's answer; unless `labelled`, the wording of answers that speak of the
+    practice server is swapped for `UNLABELLED`'s (posing: no reply may give the server away)."""
     norm = _normalise(prompt)
     for keywords, answer in ENTRIES:
         if all((f" {k} " in norm) if k.isascii() else (k in norm) for k in keywords):
-            return answer
+            return answer if labelled else UNLABELLED.get(keywords, answer)
     return None
 
 
@@ -224,9 +226,13 @@ def _introduction(prompt: str, chinese: bool) -> str | None:
     return f"你好，{name}！很高兴认识你。" if chinese else f"Nice to meet you, {name}!"
 
 
-def _fallback(prompt: str, chinese: bool) -> str:
+def _fallback(prompt: str, chinese: bool, labelled: bool = True) -> str:
+    """What the answer book cannot answer: labelled, it says plainly that no real model is
+    here; posing (not `labelled`) it must not, so it asks for more as a small model might."""
     short = prompt.strip().replace("\n", " ")
     short = short[:80] + ("…" if len(short) > 80 else "")
+    if not labelled:
+        return (UNKNOWN_ZH if chinese else UNKNOWN_EN).format(short=short)
     if chinese:
         return (
             f"我不是真正的模型，答案本里没有“{short}”的答案。连接一个真正的 Ollama "
@@ -275,9 +281,9 @@ def compose_answer(
         _name_answer(prompt, history or [], chinese)
         or _introduction(prompt, chinese)
         or _counting(prompt)
-        or _book_answer(prompt)
+        or _book_answer(prompt, labelled)
         or _arithmetic(prompt, chinese)
-        or _fallback(prompt, chinese)
+        or _fallback(prompt, chinese, labelled)
     )
     temperature = options.get("temperature", 0.8)
     openers = OPENERS_ZH if chinese else OPENERS_EN

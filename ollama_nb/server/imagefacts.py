@@ -30,8 +30,13 @@ _EMPTY_KEYS = frozenset("objects items things people animals labels tags entitie
 _NULL_KEYS = frozenset("text_content text ocr_text visible_text".split())
 
 
-def reply(fmt: Any, prompt: str, seed: Any, facts: list[dict]) -> str:
-    """JSON text for a `format` request that carries images (`facts` from vision.measure)."""
+def reply(fmt: Any, prompt: str, seed: Any, facts: list[dict], labelled: bool = True) -> str:
+    """JSON text for a `format` request that carries images (`facts` from vision.measure).
+
+    Unless `labelled`, nothing in it may say it comes from the practice server (posing,
+    pose.py): the facts' sentences must come from `vision.measure(..., labelled=False)`, and
+    the value plan's canned words are asked for unlabelled too.
+    """
     zh = is_chinese(prompt)
     first = facts[0]
     sentence = " ".join(f["sentence_zh" if zh else "sentence"] for f in facts)
@@ -45,9 +50,9 @@ def reply(fmt: Any, prompt: str, seed: Any, facts: list[dict]) -> str:
         }
         return json.dumps(value, ensure_ascii=False)
     if not isinstance(fmt, dict):
-        return structured.generate(fmt, prompt, seed)  # raises Ollama's 400
+        return structured.generate(fmt, prompt, seed, labelled)  # raises Ollama's 400
     hint = f"{prompt}\n{sentence}"
-    value = structured.generate_value(fmt, hint, seed)
+    value = structured.generate_value(fmt, hint, seed, labelled)
     if isinstance(value, dict):
         value = _fill(value, fmt, first, sentence)
     return json.dumps(value, ensure_ascii=False)

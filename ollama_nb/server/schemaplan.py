@@ -55,11 +55,17 @@ Gen = Callable[["_Ctx"], Any]
 
 
 class _Ctx:
-    """Per-reply state: the prompt, a seeded RNG and cursors into the prompt's pools."""
+    """Per-reply state: the prompt, a seeded RNG and cursors into the prompt's pools.
 
-    __slots__ = ("p", "rng", "cursor", "used", "budget")
+    `labels` is the server's marks policy (marks.py) for this reply: whether canned words
+    say they come from the practice server. It lives here rather than in the plan because
+    plans are cached per schema and shared by practice and posing servers alike.
+    """
 
-    def __init__(self, prompt: str, seed: Any) -> None:
+    __slots__ = ("p", "rng", "cursor", "used", "budget", "labels")
+
+    def __init__(self, prompt: str, seed: Any, labels: bool = True) -> None:
+        self.labels = labels
         self.p = _analyse(prompt)
         digest = hashlib.blake2b(f"{seed}\x00{prompt}".encode(), digest_size=8).digest()
         self.rng = random.Random(int.from_bytes(digest, "big"))
@@ -211,7 +217,13 @@ def _clock(ctx: _Ctx) -> str:
 
 def _slug(ctx: _Ctx) -> str:
     ascii_words = [k.lower() for k in ctx.p.keywords if k.isascii()]
-    return "-".join(ascii_words[:2]) or "practice"
+    return "-".join(ascii_words[:2]) or _word(ctx)
+
+
+def _word(ctx: _Ctx) -> str:
+    """The filler word for values no prompt gives: "practice" says where a practice reply
+    comes from; a posing server (pose.py) must not, so it says what any model might."""
+    return "practice" if ctx.labels else "general"
 
 
 def _canned(ctx: _Ctx, kind: str, options: tuple[str, ...]) -> str:
@@ -225,9 +237,22 @@ def _canned(ctx: _Ctx, kind: str, options: tuple[str, ...]) -> str:
 
 
 def _sentence(ctx: _Ctx) -> str:
+    """A sentence about the prompt's topic; labelled ones say they are practice replies, the
+    unlabelled ones (posing) read like any small model's. Both draw the RNG alike, so the
+    values after a sentence are the same either way."""
     topic = ctx.p.topic
     if ctx.p.zh:
+        if not ctx.labels:
+            return f"关于“{topic}”的简短回答。"
         return f"关于“{topic}”的练习回答（练习服务器的示例内容）。"
+    if not ctx.labels:
+        return ctx.rng.choice(
+            (
+                f"A short reply about {topic}.",
+                f"In short: a brief note on {topic}.",
+                f"This reply covers {topic}.",
+            )
+        )
     return ctx.rng.choice(
         (
             f"A practice-server reply about {topic}.",
@@ -238,9 +263,11 @@ def _sentence(ctx: _Ctx) -> str:
 
 
 def _title(ctx: _Ctx) -> str:
+    """A title for the prompt's topic ("A Practice Guide to ..." unless posing)."""
     if ctx.p.zh:
-        return f"{ctx.p.topic}：练习指南"
-    return "A Practice Guide to " + " ".join(w[:1].upper() + w[1:] for w in ctx.p.topic.split())
+        return f"{ctx.p.topic}：{'练习指南' if ctx.labels else '简明指南'}"
+    guide = "A Practice Guide to " if ctx.labels else "A Short Guide to "
+    return guide + " ".join(w[:1].upper() + w[1:] for w in ctx.p.topic.split())
 
 
 def _email(ctx: _Ctx) -> str:
@@ -260,17 +287,17 @@ _STRING_MAKERS: dict[str, Callable[[_Ctx], str]] = {
     "hostname": lambda c: "example.com",
     "ipv4": lambda c: f"192.0.2.{c.rng.randint(1, 254)}",
     "ipv6": lambda c: f"2001:db8::{c.rng.randint(1, 0xFFFF):x}",
-    "binary": lambda c: "practice",
-    "byte": lambda c: "cHJhY3RpY2U=",
-    "json-pointer": lambda c: "/practice",
+    "binary": _word,
+    "byte": lambda c: "cHJhY3RpY2U=" if c.labels else "Z2VuZXJhbA==",  # base64 of the word
+    "json-pointer": lambda c: f"/{_word(c)}",
     "regex": lambda c: "^[a-z]+$",
     "interface4": lambda c: "192.0.2.1/24",
     "network4": lambda c: "192.0.2.0/24",
     "interface6": lambda c: "2001:db8::1/64",
     "network6": lambda c: "2001:db8::/32",
     "name-email": lambda c: f"Learner <{_email(c)}>",
-    "password": lambda c: "practice-password",
-    "path": lambda c: "notes/practice.txt",
+    "password": lambda c: f"{_word(c)}-password",
+    "path": lambda c: f"notes/{_word(c)}.txt",
     "uri-template": lambda c: "https://example.com/{id}",
     "capital": lambda c: _canned(c, "capital", _CITIES_ZH if c.p.zh else _CITIES),
     "city": lambda c: _canned(c, "city", _CITIES_ZH if c.p.zh else _CITIES),
@@ -280,7 +307,7 @@ _STRING_MAKERS: dict[str, Callable[[_Ctx], str]] = {
     "person": lambda c: _canned(c, "person", _NAMES_ZH if c.p.zh else _NAMES),
     "title": _title,
     "sentence": _sentence,
-    "topic": lambda c: _canned(c, "topic", c.p.keywords or ("practice",)),
+    "topic": lambda c: _canned(c, "topic", c.p.keywords or (_word(c),)),
     "text": lambda c: c.take("text") or c.p.topic,
 }
 for _k, _opts in _CANNED.items():

@@ -75,8 +75,9 @@ _NOTHING = object()
 
 
 # -- choosing a tool ----------------------------------------------------------------------------
-def choose_tool(tools: list[dict], text: str) -> tuple[str, dict] | None:
+def choose_tool(tools: list[dict], text: str, labelled: bool = True) -> tuple[str, dict] | None:
     """``(name, arguments)`` for the tool that best fits ``text``; None when no tool fits.
+    Arguments no text gives are canned, and say "practice" only if ``labelled``.
 
     A question that shares no word with any tool gets no call, as a real model answers
     "Why is the sky blue?" itself even when a calculator is on offer.
@@ -93,7 +94,7 @@ def choose_tool(tools: list[dict], text: str) -> tuple[str, dict] | None:
     if _score(best, text, words) <= 0:
         return None
     name, _description, params = best
-    return name, _arguments(params, text, _vocabulary(best))
+    return name, _arguments(params, text, _vocabulary(best), labelled)
 
 
 def _usable(tools: Any) -> list[tuple[str, str, dict]]:
@@ -221,12 +222,12 @@ def _echo(phrase: str, vocabulary: set[str]) -> bool:
     return not words or all(_stem(w) in vocabulary for w in words)
 
 
-def _arguments(params: dict, text: str, vocabulary: set[str]) -> dict:
+def _arguments(params: dict, text: str, vocabulary: set[str], labelled: bool = True) -> dict:
     props = params.get("properties") or {}
     required = params.get("required")
     required = [r for r in required if isinstance(r, str)] if isinstance(required, list) else []
     try:
-        filler = generate_value(params, text)
+        filler = generate_value(params, text, labelled=labelled)
     except ValueError:  # a schema the generator cannot use: take what the text gives
         filler = {}
     filler = filler if isinstance(filler, dict) else {}
@@ -361,9 +362,11 @@ def _name_words(name: str) -> set[str]:
     return {w for w in words if w not in _STOP and w not in _GENERIC}
 
 
-def choose_tools(tools: list[dict], text: str) -> list[tuple[str, dict, dict]]:
+def choose_tools(
+    tools: list[dict], text: str, labelled: bool = True
+) -> list[tuple[str, dict, dict]]:
     """Every tool the question asks for, as ``(name, arguments, parameters)``, in the order
-    the question mentions them.
+    the question mentions them (canned arguments labelled as :func:`choose_tool`'s).
 
     A word of the question that is a word of a tool's name picks that tool ("temperature"
     picks ``get_temperature`` even when ``get_weather`` is offered); a word that names no tool
@@ -402,7 +405,7 @@ def choose_tools(tools: list[dict], text: str) -> list[tuple[str, dict, dict]]:
         meaning = _stem(word)
         claim([i for i, c in enumerate(canon) if meaning in c], position)
     if not picked:
-        single = choose_tool(tools, text)
+        single = choose_tool(tools, text, labelled)
         if single is None:
             return []
         params = next(t[2] for t in usable if t[0] == single[0])
@@ -412,7 +415,8 @@ def choose_tools(tools: list[dict], text: str) -> list[tuple[str, dict, dict]]:
     for i in order:
         name, _description, params = usable[i]
         clause = _clause_for(text, names[i] | canon[i]) if len(order) > 1 else text
-        out.append((name, _arguments(params, clause, _vocabulary(usable[i])), params))
+        arguments = _arguments(params, clause, _vocabulary(usable[i]), labelled)
+        out.append((name, arguments, params))
     return out
 
 

@@ -32,15 +32,15 @@ class Plan:
 
 
 def plan(tools: list, messages: list[dict], prompt: str, labelled: bool = True) -> Plan | None:
-    """The tool calls for this turn, the final answer after tool results (`labelled` as the
-    practice server's unless the server poses), or None (no tools involved: the engine answers
-    as usual)."""
+    """The tool calls for this turn (their canned arguments), the final answer after tool
+    results (both `labelled` as the practice server's unless the server poses), or None (no
+    tools involved: the engine answers as usual)."""
     after_tool = messages[-1].get("role") == "tool"
     if not tools and not after_tool:
         return None
     done = _calls_since_user(messages)
     results = _results_since_user(messages)
-    wanted = _wanted(tools, prompt, results) if tools else []
+    wanted = _wanted(tools, prompt, results, labelled) if tools else []
     if not after_tool:
         return Plan(calls=_numbered(wanted)) if wanted else None
     made = {_key(c) for c in done}
@@ -97,12 +97,12 @@ def _call(name: str, arguments: dict) -> dict:
 
 
 # -- what the question needs -------------------------------------------------------------------
-def _wanted(tools: list, prompt: str, results: list[str]) -> list[dict]:
+def _wanted(tools: list, prompt: str, results: list[str], labelled: bool = True) -> list[dict]:
     """Every call the question needs, in order, given the results already in."""
     chain = _arithmetic_chain(tools, prompt, results)
     if chain is not None:
         return chain
-    picked = toolcalls.choose_tools(tools, prompt)
+    picked = toolcalls.choose_tools(tools, prompt, labelled)
     calls: list[dict] = []
     subjects = toolcalls.subjects(tools, prompt)
     for name, arguments, params in picked:

@@ -160,8 +160,9 @@ def describe(image: bytes, lang: str = "en", labelled: bool = True) -> str:
     )
 
 
-def measure(image: bytes) -> dict:
-    """What can honestly be measured from a picture, for replies that follow a schema.
+def measure(image: bytes, labelled: bool = True) -> dict:
+    """What can honestly be measured from a picture, for replies that follow a schema; its
+    sentences say they come from the practice server unless not `labelled` (posing).
 
     Raises ``ValueError`` if ``image`` is not a picture.
     """
@@ -175,6 +176,6 @@ def measure(image: bytes) -> dict:
         "frames": getattr(img, "n_frames", 1),
         "colors": [name for name, _ in colours],
         "color_percent": dict(colours),
-        "sentence": describe(image),
-        "sentence_zh": describe(image, "zh"),
+        "sentence": describe(image, "en", labelled),
+        "sentence_zh": describe(image, "zh", labelled),
     }
