@@ -1,9 +1,15 @@
-"""Run every benchmark module that exists and print its figures."""
+"""Run every benchmark module and print its figures.
+
+Each module runs in a process of its own: what one leaves behind (a large heap for the
+garbage collector to walk, server processes still shutting down) must not weigh on the next
+one's figures. Measured: run after the classroom in one process, the chat widget's CPU ratio
+for a 40k-token reply read 1.18; run alone, 1.04 to 1.09.
+"""
 
 from __future__ import annotations
 
-import importlib
 import json
+import subprocess
 import sys
 import time
 
@@ -17,23 +23,26 @@ MODULES = [
     "suite_runtime",
 ]
 
+_RUN_ONE = (
+    "import json, sys, benchmarks.{name} as m; "
+    "sys.stdout.write('\\n' + json.dumps(m.run(), ensure_ascii=False))"
+)
+
 
 def main() -> int:
     failed = 0
     for name in MODULES:
-        try:
-            module = importlib.import_module(f"benchmarks.{name}")
-        except ModuleNotFoundError as exc:
-            print(f"{name}: skipped ({exc})")
-            continue
         start = time.perf_counter()
-        try:
-            figures = module.run()
-        except Exception as exc:  # report and go on: one broken benchmark hides no others
-            print(f"{name}: FAILED {type(exc).__name__}: {exc}")
+        done = subprocess.run(
+            [sys.executable, "-c", _RUN_ONE.format(name=name)], capture_output=True, text=True
+        )
+        took = time.perf_counter() - start
+        if done.returncode != 0:  # report and go on: one broken benchmark hides no others
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            print(f"{name}: FAILED {last}")
             failed += 1
             continue
-        took = time.perf_counter() - start
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"{name} ({took:.1f} s): {json.dumps(figures, indent=2, ensure_ascii=False)}")
     return 1 if failed else 0
 
