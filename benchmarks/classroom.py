@@ -161,16 +161,20 @@ async def room(url: str, learners: int, tag: str) -> dict:
     }
 
 
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (its --workers), from Linux's /proc; [] elsewhere."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 def cpu_seconds(pid: int) -> float | None:
     """The server's CPU time (user + system), its worker processes' included: steadier than
     latency on a shared machine."""
     total = 0.0
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            kids = [int(x) for x in f.read().split()]
-    except OSError:
-        kids = []
-    for each in (pid, *kids):
+    for each in (pid, *children(pid)):
         try:
             fields = open(f"/proc/{each}/stat").read().rsplit(")", 1)[1].split()
         except OSError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -91,32 +92,40 @@ def _chromium() -> str | None:
     return None
 
 
-def test_the_page_shows_a_learners_requests_live():
+@contextlib.contextmanager
+def teacher_page(url: str):
+    """The teacher's page at `url` in headless Chromium, once it has drawn its first figures
+    (skips when Playwright or Chromium is missing)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     chromium = _chromium()
     if chromium is None:
         pytest.skip("no Chromium found (set OLLAMA_NB_CHROMIUM)")
-    with PracticeServer(port=0, teacher=True) as srv, sync_api.sync_playwright() as p:
+    with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         )
         try:
             page = browser.new_page()
-            page.goto(f"{srv.url}/teacher")
+            page.goto(f"{url}/teacher")
             page.wait_for_selector("#status:has-text('updated')", timeout=15_000)
-            carol = ollama.Client(host=srv.learner_url("carol"))
-            for _ in range(4):
-                carol.list()
-            learner_row = page.locator("#rows tr", has_text="carol")
-            learner_row.wait_for(timeout=15_000)
-            deadline = time.time() + 15
-            while time.time() < deadline:
-                cells = learner_row.locator("td").all_inner_texts()
-                if cells[1] == "4":
-                    break
-                page.wait_for_timeout(200)
-            assert cells[:4] == ["carol", "4", "0", "0"]
-            assert page.locator("#requests").inner_text() == "4"
+            yield page
         finally:
             browser.close()
+
+
+def test_the_page_shows_a_learners_requests_live():
+    with PracticeServer(port=0, teacher=True) as srv, teacher_page(srv.url) as page:
+        carol = ollama.Client(host=srv.learner_url("carol"))
+        for _ in range(4):
+            carol.list()
+        learner_row = page.locator("#rows tr", has_text="carol")
+        learner_row.wait_for(timeout=15_000)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            cells = learner_row.locator("td").all_inner_texts()
+            if cells[1] == "4":
+                break
+            page.wait_for_timeout(200)
+        assert cells[:4] == ["carol", "4", "0", "0"]
+        assert page.locator("#requests").inner_text() == "4"

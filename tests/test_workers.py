@@ -14,6 +14,7 @@ import httpx
 import ollama
 import pytest
 
+from benchmarks.classroom import children
 from ollama_nb.server.workers import available, owner
 
 pytestmark = pytest.mark.skipif(not available(), reason="--workers needs a POSIX system")
@@ -50,14 +51,6 @@ def served(*args: str):
     finally:
         proc.terminate()
         proc.wait(20)
-
-
-def children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 def test_learners_on_two_workers_are_isolated_and_stay_on_their_own():
@@ -123,25 +116,14 @@ def test_the_teacher_sees_every_workers_learners():
 
 
 def test_the_teacher_page_merges_the_workers_in_a_browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from test_teacher import _chromium
+    from test_teacher import teacher_page
 
-    chromium = _chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found (set OLLAMA_NB_CHROMIUM)")
     (alice,), (bob,) = learners_of(0, 1), learners_of(1, 1)
-    with served("--teacher") as (url, _), sync_api.sync_playwright() as p:
+    with served("--teacher") as (url, _):
         ollama.Client(host=f"{url}/u/{alice}").list()
         for _ in range(3):
             ollama.Client(host=f"{url}/u/{bob}").list()
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{url}/teacher")
-            page.wait_for_selector("#status:has-text('updated')", timeout=15_000)
+        with teacher_page(url) as page:
             rows = {
                 r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text()
                 for r in page.locator("#rows tr").all()
@@ -149,8 +131,6 @@ def test_the_teacher_page_merges_the_workers_in_a_browser():
             assert rows[alice] == "1" and rows[bob] == "3"
             assert page.locator("#stores").inner_text() == "2"
             assert page.locator("#max").inner_text() == "500"
-        finally:
-            browser.close()
 
 
 def test_the_workers_end_with_the_parent():

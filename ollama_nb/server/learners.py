@@ -261,9 +261,8 @@ class Classroom(tornado.routing.Router):
 
 
 class Misdirected(marks.Unmarked):
-    """Another worker process serves this path: ask again on a new connection (workers.py)."""
-
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+    """Another worker process serves this path: ask again on a new connection (workers.py).
+    Any method: tornado's default SUPPORTED_METHODS already holds them all."""
 
     def prepare(self) -> None:
         self.set_status(307)
@@ -273,9 +272,8 @@ class Misdirected(marks.Unmarked):
 
 
 class Refused(tornado.web.RequestHandler):
-    """The answer for a learner store that cannot be served, as Ollama shapes errors."""
-
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+    """The answer for a learner store that cannot be served, as Ollama shapes errors (to any
+    method: tornado's default SUPPORTED_METHODS)."""
 
     def initialize(self, status: int, message: str) -> None:
         self.status = status
